@@ -1,0 +1,1700 @@
+/*
+ * directives.c - the table of every directive gatewayd accepts, and
+ * their setters.
+ *
+ * A row names the directive, where it may stand, how many arguments it
+ * takes, the setter and (for the generic setters) which field it sets
+ * and its range.  Setters return NULL or a message; conf.c adds the
+ * file and line.  Meaning follows Apache httpd 2.4 (2.2 names too);
+ * see man/gateway.conf.5.  The table is sorted by name (bsearch).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "directives.h"
+
+#define FIELD(p, d)	((char *)slot_base((p), (d)) + (d)->offset)
+
+static void *
+slot_base(struct gw_parse *p, const struct gw_directive *d)
+{
+	switch (d->slot) {
+	case GW_SLOT_SERVER:
+		return p->cfg;
+	case GW_SLOT_VHOST:
+		return p->vhost;
+	case GW_SLOT_DIR:
+		return p->dir;
+	default:
+		abort();
+	}
+}
+
+/*---------------------------------------------------------------------
+ * Value parsers
+ */
+
+static const char *
+parse_flag(const char *s, int *v)
+{
+	if (strcasecmp(s, "on") == 0)
+		*v = 1;
+	else if (strcasecmp(s, "off") == 0)
+		*v = 0;
+	else
+		return "takes On or Off";
+	return NULL;
+}
+
+static const char *
+parse_ll(struct gw_parse *p, const char *s, long long lo, long long hi,
+    long long *v)
+{
+	char		*end;
+	long long	 n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || isspace((unsigned
+	    char)*s))
+		return arena_printf(p->arena, "\"%s\" is not a whole number",
+		    s);
+	if (n < lo || n > hi)
+		return arena_printf(p->arena, "%lld is out of range (%lld to "
+		    "%lld)", n, lo, hi);
+	*v = n;
+	return NULL;
+}
+
+/*---------------------------------------------------------------------
+ * Generic setters
+ */
+
+static const char *
+flag(struct gw_parse *p, const char *s, int *v)
+{
+	if (parse_flag(s, v) != NULL)
+		return arena_printf(p->arena, "takes On or Off, not \"%s\"",
+		    s);
+	return NULL;
+}
+
+static const char *
+set_flag(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)argc;
+	return flag(p, argv[0], (int *)(void *)FIELD(p, d));
+}
+
+static const char *
+set_int(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	long long	 v;
+	const char	*e;
+
+	(void)argc;
+	if ((e = parse_ll(p, argv[0], d->lo, d->hi, &v)) != NULL)
+		return e;
+	*(int *)(void *)FIELD(p, d) = (int)v;
+	return NULL;
+}
+
+static const char *
+set_llong(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)argc;
+	return parse_ll(p, argv[0], d->lo, d->hi,
+	    (long long *)(void *)FIELD(p, d));
+}
+
+static const char *
+set_string(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)argc;
+	*(char **)(void *)FIELD(p, d) = argv[0];
+	return NULL;
+}
+
+static const char *
+set_path(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)argc;
+	*(char **)(void *)FIELD(p, d) = conf_path(p, argv[0]);
+	return NULL;
+}
+
+/* set_mpm - a prefork number; remember where, for later warnings. */
+static const char *
+set_mpm(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	const char *e;
+
+	if ((e = set_int(p, d, argc, argv)) == NULL) {
+		p->cfg->mpm_file = p->file;
+		p->cfg->mpm_line = p->line;
+	}
+	return e;
+}
+
+static const char *
+set_mcache(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	const char *e;
+
+	if ((e = set_llong(p, d, argc, argv)) == NULL) {
+		p->cfg->mcache_file = p->file;
+		p->cfg->mcache_line = p->line;
+	}
+	return e;
+}
+
+static const char *
+set_cache_dir(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	const char *e;
+
+	if ((e = set_int(p, d, argc, argv)) == NULL) {
+		p->vhost->cache_dir_file = p->file;
+		p->vhost->cache_dir_line = p->line;
+	}
+	return e;
+}
+
+/* set_ignored - accepted for compatibility, with a warning. */
+static const char *
+set_ignored(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)argc;
+	(void)argv;
+	conf_warn(p, "%s has no effect in gatewayd (%s); ignored", d->name,
+	    d->help);
+	return NULL;
+}
+
+/*---------------------------------------------------------------------
+ * Core
+ */
+
+static const char *
+set_server_root(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	char	*r = argv[0];
+	size_t	 n = strlen(r);
+
+	(void)d;
+	(void)argc;
+	if (r[0] != '/')
+		return "must be an absolute path";
+	while (n > 1 && r[n - 1] == '/')
+		r[--n] = '\0';
+	if (access(r, X_OK) != 0)
+		return arena_printf(p->arena, "%s is not a usable directory: "
+		    "%s", r, strerror(errno));
+	p->cfg->server_root = r;
+	return NULL;
+}
+
+static const char *
+parse_port(const char *s, int zero_ok)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < (zero_ok ? 0 : 1) ||
+	    v > 65535)
+		return "invalid port";
+	return NULL;
+}
+
+static const char *
+set_listen(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	struct gw_listen	*l, **tail;
+	char			*s = argv[0], *colon;
+	const char		*e;
+
+	(void)d;
+	l = arena_alloc(p->arena, sizeof(*l));
+	l->file = p->file;
+	l->line = p->line;
+	l->fd = -1;
+	if (s[0] == '[') {
+		char *rb = strchr(s, ']');
+
+		if (rb == NULL || rb[1] != ':')
+			return "IPv6 addresses are written [addr]:port";
+		l->host = arena_strndup(p->arena, s + 1, (size_t)(rb - s - 1));
+		l->port = rb + 2;
+	} else if ((colon = strrchr(s, ':')) != NULL) {
+		l->host = arena_strndup(p->arena, s, (size_t)(colon - s));
+		l->port = colon + 1;
+	} else
+		l->port = s;
+	if (l->host != NULL && (*l->host == '\0' || strcmp(l->host, "*") == 0))
+		l->host = NULL;
+	if ((e = parse_port(l->port, 1)) != NULL)
+		return arena_printf(p->arena, "%s in \"%s\"", e, s);
+	if (argc > 1) {
+		if (strcasecmp(argv[1], "http") != 0 &&
+		    strcasecmp(argv[1], "https") != 0)
+			return "the protocol must be http or https";
+		l->proto = argv[1];
+	}
+	for (tail = &p->cfg->listeners; *tail != NULL; tail = &(*tail)->next) {
+		struct gw_listen *o = *tail;
+
+		if (strcmp(o->port, l->port) == 0 && strcmp(o->port, "0") != 0 &&
+		    ((o->host == NULL && l->host == NULL) ||
+		    (o->host != NULL && l->host != NULL &&
+		    strcmp(o->host, l->host) == 0)))
+			return arena_printf(p->arena, "%s is already given at "
+			    "%s:%d", s, o->file, o->line);
+	}
+	*tail = l;
+	return NULL;
+}
+
+static const char *levels[] = {
+	"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
+	"trace1", "trace2", "trace3", "trace4", "trace5", "trace6", "trace7",
+	"trace8", NULL
+};
+
+static int
+level_of(const char *s)
+{
+	for (int i = 0; levels[i] != NULL; i++)
+		if (strcasecmp(levels[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* LogLevel level [module:level ...]: per-module levels are accepted. */
+static const char *
+set_loglevel(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	const char	*colon;
+	int		 lv;
+
+	(void)d;
+	for (int i = 0; i < argc; i++) {
+		colon = strchr(argv[i], ':');
+		if ((lv = level_of(colon ? colon + 1 : argv[i])) < 0)
+			return arena_printf(p->arena, "unknown level \"%s\" "
+			    "(emerg, alert, crit, error, warn, notice, info, "
+			    "debug, trace1 to trace8)", argv[i]);
+		if (colon == NULL)
+			p->cfg->log_level = (enum gw_loglevel)lv;
+	}
+	return NULL;
+}
+
+static struct gw_strlist *
+strlist_add(struct gw_parse *p, struct gw_strlist **head, char *s)
+{
+	struct gw_strlist *n;
+
+	n = arena_alloc(p->arena, sizeof(*n));
+	n->s = s;
+	while (*head != NULL)
+		head = &(*head)->next;
+	*head = n;
+	return n;
+}
+
+static const char *
+set_user(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	const char	*e;
+	long long	 id;
+
+	(void)argc;
+	if (argv[0][0] == '#' &&
+	    (e = parse_ll(p, argv[0] + 1, -1, INT_MAX, &id)) != NULL)
+		return e;
+	*(char **)(void *)FIELD(p, d) = argv[0];
+	return NULL;
+}
+
+static const char *
+check_hostname(const char *h)
+{
+	if (*h == '\0')
+		return "empty host name";
+	for (; *h != '\0'; h++)
+		if (!isalnum((unsigned char)*h) && strchr("-._*?[]:", *h) ==
+		    NULL)
+			return "invalid character in host name";
+	return NULL;
+}
+
+/* ServerName [scheme://]fqdn[:port] */
+static const char *
+set_server_name(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	char		*s = argv[0], *h, *port;
+	const char	*e;
+
+	(void)d;
+	(void)argc;
+	h = strstr(s, "://");
+	h = h ? h + 3 : s;
+	if (h[0] != '[' && (port = strrchr(h, ':')) != NULL) {
+		if ((e = parse_port(port + 1, 0)) != NULL)
+			return e;
+		*port = '\0';
+		e = check_hostname(h);
+		*port = ':';
+	} else
+		e = h[0] == '[' ? NULL : check_hostname(h);
+	if (e != NULL)
+		return e;
+	p->vhost->server_name = s;
+	return NULL;
+}
+
+static const char *
+set_server_alias(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	const char *e;
+
+	(void)d;
+	for (int i = 0; i < argc; i++) {
+		if ((e = check_hostname(argv[i])) != NULL)
+			return arena_printf(p->arena, "%s: %s", argv[i], e);
+		strlist_add(p, &p->vhost->aliases, argv[i]);
+	}
+	return NULL;
+}
+
+static const char *
+set_alias(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)d;
+	(void)argc;
+	if (argv[0][0] != '/')
+		return "the URL path must start with /";
+	strlist_add(p, &p->vhost->aliases_path, arena_printf(p->arena,
+	    "%s %s", argv[0], conf_path(p, argv[1])));
+	return NULL;
+}
+
+static const char *
+set_define(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)d;
+	if (strchr(argv[0], ':') != NULL || strchr(argv[0], '=') != NULL)
+		return "a variable name cannot contain ':' or '='";
+	strlist_add(p, &p->cfg->defines, argc > 1 ? arena_printf(p->arena,
+	    "%s=%s", argv[0], argv[1]) : argv[0]);
+	return NULL;
+}
+
+static const char *
+set_include(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)argc;
+	return conf_include(p, argv[0], strcasecmp(d->name,
+	    "IncludeOptional") == 0);
+}
+
+/*---------------------------------------------------------------------
+ * Modules
+ */
+
+/* Built-in modules: Apache's id and source name. */
+static const char *const modules[][2] = {
+	{ "access_compat_module",	"mod_access_compat.c" },
+	{ "alias_module",		"mod_alias.c" },
+	{ "authz_core_module",		"mod_authz_core.c" },
+	{ "authz_host_module",		"mod_authz_host.c" },
+	{ "cache_disk_module",		"mod_cache_disk.c" },
+	{ "cache_module",		"mod_cache.c" },
+	{ "disk_cache_module",		"mod_disk_cache.c" },
+	{ "lbmethod_bybusyness_module",	"mod_lbmethod_bybusyness.c" },
+	{ "lbmethod_byrequests_module",	"mod_lbmethod_byrequests.c" },
+	{ "lbmethod_bytraffic_module",	"mod_lbmethod_bytraffic.c" },
+	{ "log_config_module",		"mod_log_config.c" },
+	{ "mem_cache_module",		"mod_mem_cache.c" },
+	{ "mpm_prefork_module",		"prefork.c" },
+	{ "proxy_balancer_module",	"mod_proxy_balancer.c" },
+	{ "proxy_http_module",		"mod_proxy_http.c" },
+	{ "proxy_module",		"mod_proxy.c" },
+	{ "proxy_wstunnel_module",	"mod_proxy_wstunnel.c" },
+	{ "ssl_module",			"mod_ssl.c" },
+};
+
+int
+directives_module_known(const char *name)
+{
+	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+		if (strcmp(modules[i][0], name) == 0 ||
+		    strcmp(modules[i][1], name) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *
+set_loadmodule(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)d;
+	(void)argc;
+	if (!directives_module_known(argv[0]))
+		conf_warn(p, "LoadModule: %s is not built into gatewayd; "
+		    "ignored (its <IfModule> sections are skipped)", argv[0]);
+	return NULL;
+}
+
+/*---------------------------------------------------------------------
+ * Logs
+ */
+
+static const char *
+set_log_format(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)d;
+	strlist_add(p, &p->cfg->log_formats, arena_printf(p->arena, "%s\t%s",
+	    argc > 1 ? argv[1] : "", argv[0]));
+	return NULL;
+}
+
+static const char *
+set_custom_log(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	const char *fmt;
+
+	if (strcasecmp(d->name, "TransferLog") == 0) {
+		fmt = "";
+	} else {
+		fmt = argv[1];
+		if (argc > 2 && strncasecmp(argv[2], "env=", 4) != 0 &&
+		    strncasecmp(argv[2], "expr=", 5) != 0)
+			return "the third argument must be env=[!]name";
+	}
+	strlist_add(p, &p->vhost->custom_logs, arena_printf(p->arena,
+	    "%s\t%s\t%s", conf_path(p, argv[0]), fmt, argc > 2 ? argv[2] :
+	    ""));
+	return NULL;
+}
+
+static const char *
+set_error_log(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	char *path;
+
+	(void)d;
+	(void)argc;
+	path = conf_path(p, argv[0]);
+	if (p->ctx == GW_CTX_SERVER)
+		p->cfg->error_log = path;
+	else
+		p->vhost->error_log = path;
+	return NULL;
+}
+
+/*---------------------------------------------------------------------
+ * ErrorDocument
+ */
+
+static const char *
+set_errordoc(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	struct gw_errordoc	*e, **head;
+	long long		 code;
+	const char		*msg, *doc = argv[1];
+
+	(void)d;
+	(void)argc;
+	if ((msg = parse_ll(p, argv[0], 100, 599, &code)) != NULL)
+		return arena_printf(p->arena, "unsupported HTTP response code "
+		    "%s", argv[0]);
+	if (code < 400)
+		return arena_printf(p->arena, "%lld: only 4xx and 5xx errors "
+		    "can have an ErrorDocument", code);
+	e = arena_alloc(p->arena, sizeof(*e));
+	e->status = (int)code;
+	e->doc = argv[1];
+	/* Apache's heuristic (core.c set_error_document) */
+	if (strcmp(doc, "default") == 0)
+		e->kind = GW_ERRDOC_DEFAULT;
+	else if (strchr(doc, ' ') != NULL)
+		e->kind = GW_ERRDOC_TEXT;
+	else if (doc[0] == '/')
+		e->kind = GW_ERRDOC_LOCAL;
+	else if (strncasecmp(doc, "http://", 7) == 0 ||
+	    strncasecmp(doc, "https://", 8) == 0) {
+		e->kind = GW_ERRDOC_URL;
+		if (code == 401)
+			conf_warn(p, "ErrorDocument 401 to a full URL loses "
+			    "the 401 (the client gets a redirect)");
+	} else
+		e->kind = GW_ERRDOC_TEXT;
+	head = p->dir != NULL ? &p->dir->errordocs : &p->vhost->errordocs;
+	while (*head != NULL)
+		head = &(*head)->next;
+	*head = e;
+	return NULL;
+}
+
+/*---------------------------------------------------------------------
+ * mod_proxy
+ */
+
+static const char *
+set_proxy_requests(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	const char *e;
+
+	(void)d;
+	(void)argc;
+	if ((e = flag(p, argv[0], &p->vhost->proxy_requests)) == NULL) {
+		p->vhost->proxy_requests_file = p->file;
+		p->vhost->proxy_requests_line = p->line;
+	}
+	return e;
+}
+
+/*
+ * check_url - scheme://host[:port][/path] with a scheme gatewayd can
+ * talk to.  balancer://name has no port.
+ */
+static const char *
+check_url(struct gw_parse *p, const char *url)
+{
+	static const char *const schemes[] = { "http://", "https://",
+	    "ws://", "wss://", "balancer://", NULL };
+	const char	*h = NULL, *end, *colon;
+	int		 i;
+
+	for (i = 0; schemes[i] != NULL; i++)
+		if (strncasecmp(url, schemes[i], strlen(schemes[i])) == 0) {
+			h = url + strlen(schemes[i]);
+			break;
+		}
+	if (h == NULL)
+		return arena_printf(p->arena, "\"%s\": the URL must start "
+		    "with http://, https://, ws://, wss:// or balancer://",
+		    url);
+	end = h + strcspn(h, "/?#");
+	if (end == h)
+		return arena_printf(p->arena, "\"%s\": no host in the URL",
+		    url);
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+
+		if (rb == NULL)
+			return arena_printf(p->arena, "\"%s\": unterminated "
+			    "[IPv6] address", url);
+		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+	} else
+		colon = memchr(h, ':', (size_t)(end - h));
+	if (colon != NULL) {
+		char	port[8];
+		size_t	n = (size_t)(end - colon - 1);
+
+		if (i == 4)
+			return arena_printf(p->arena, "\"%s\": a balancer "
+			    "name has no port", url);
+		if (n == 0 || n >= sizeof(port))
+			return arena_printf(p->arena, "\"%s\": invalid port",
+			    url);
+		memcpy(port, colon + 1, n);
+		port[n] = '\0';
+		if (parse_port(port, 0) != NULL)
+			return arena_printf(p->arena, "\"%s\": invalid port",
+			    url);
+	}
+	for (const char *c = url; *c != '\0'; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return arena_printf(p->arena, "\"%s\": control "
+			    "character or space in the URL", url);
+	return NULL;
+}
+
+/* Worker and balancer parameters of ProxyPass/BalancerMember/ProxySet. */
+enum ptype { P_INT, P_FLAG, P_TIME_MS, P_WORD };
+static const struct {
+	const char	*key;
+	enum ptype	 type;
+	long long	 lo, hi;
+} params[] = {
+	{ "acquire",		P_TIME_MS,	0, 86400000 },
+	{ "connectiontimeout",	P_TIME_MS,	1, 86400000 },
+	{ "disablereuse",	P_FLAG,		0, 0 },
+	{ "enablereuse",	P_FLAG,		0, 0 },
+	{ "failonstatus",	P_WORD,		0, 0 },
+	{ "failontimeout",	P_FLAG,		0, 0 },
+	{ "flushpackets",	P_WORD,		0, 0 },
+	{ "flushwait",		P_INT,		0, 1000000 },
+	{ "forcerecovery",	P_FLAG,		0, 0 },
+	{ "growth",		P_INT,		0, 1000 },
+	{ "hcexpr",		P_WORD,		0, 0 },
+	{ "hcfails",		P_INT,		1, 1000 },
+	{ "hcinterval",		P_INT,		1, 86400 },
+	{ "hcmethod",		P_WORD,		0, 0 },
+	{ "hcpasses",		P_INT,		1, 1000 },
+	{ "hcuri",		P_WORD,		0, 0 },
+	{ "iobuffersize",	P_INT,		512, 16777216 },
+	{ "keepalive",		P_FLAG,		0, 0 },
+	{ "lbmethod",		P_WORD,		0, 0 },
+	{ "lbset",		P_INT,		0, 99 },
+	{ "loadfactor",		P_INT,		1, 100 },
+	{ "max",		P_INT,		0, 100000 },
+	{ "maxattempts",	P_INT,		0, 1000 },
+	{ "min",		P_INT,		0, 100000 },
+	{ "nofailover",		P_FLAG,		0, 0 },
+	{ "ping",		P_TIME_MS,	0, 86400000 },
+	{ "receivebuffersize",	P_INT,		0, 16777216 },
+	{ "redirect",		P_WORD,		0, 0 },
+	{ "retry",		P_INT,		0, 86400 },
+	{ "route",		P_WORD,		0, 0 },
+	{ "scolonpathdelim",	P_FLAG,		0, 0 },
+	{ "smax",		P_INT,		0, 100000 },
+	{ "status",		P_WORD,		0, 0 },
+	{ "stickysession",	P_WORD,		0, 0 },
+	{ "timeout",		P_INT,		1, 86400 },
+	{ "ttl",		P_INT,		1, 86400 },
+	{ "upgrade",		P_WORD,		0, 0 },
+};
+
+/*
+ * parse_param - "key=value" into *out after checking key and value;
+ * *ms gets numeric values (P_TIME_MS in milliseconds: "500ms" or
+ * seconds).
+ */
+static const char *
+parse_param(struct gw_parse *p, char *kv, struct gw_param **out,
+    long long *num)
+{
+	char		*eq = strchr(kv, '='), *v, buf[32];
+	size_t		 i, n;
+	long long	 mult = 1;
+	const char	*e;
+	int		 flag;
+
+	if (eq == NULL || eq == kv)
+		return arena_printf(p->arena, "\"%s\" is not key=value", kv);
+	*eq = '\0';
+	v = eq + 1;
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+		if (strcasecmp(params[i].key, kv) == 0)
+			break;
+	if (i == sizeof(params) / sizeof(params[0]))
+		return arena_printf(p->arena, "unknown parameter \"%s\"", kv);
+	*num = 0;
+	switch (params[i].type) {
+	case P_FLAG:
+		if (parse_flag(v, &flag) != NULL)
+			return arena_printf(p->arena, "%s takes On or Off",
+			    params[i].key);
+		*num = flag;
+		break;
+	case P_TIME_MS:
+		n = strlen(v);
+		if (n > 2 && strcasecmp(v + n - 2, "ms") == 0 &&
+		    n - 2 < sizeof(buf)) {
+			memcpy(buf, v, n - 2);
+			buf[n - 2] = '\0';
+		} else if (n < sizeof(buf)) {
+			memcpy(buf, v, n + 1);
+			mult = 1000;
+		} else
+			return arena_printf(p->arena, "%s: bad time", kv);
+		if ((e = parse_ll(p, buf, 0, params[i].hi, num)) != NULL)
+			return arena_printf(p->arena, "%s: %s", kv, e);
+		*num *= mult;
+		if (*num < params[i].lo || *num > params[i].hi)
+			return arena_printf(p->arena, "%s=%s is out of range",
+			    kv, v);
+		break;
+	case P_INT:
+		if ((e = parse_ll(p, v, params[i].lo, params[i].hi, num)) !=
+		    NULL)
+			return arena_printf(p->arena, "%s: %s", kv, e);
+		break;
+	case P_WORD:
+		if (*v == '\0')
+			return arena_printf(p->arena, "%s needs a value", kv);
+		break;
+	}
+	*out = arena_alloc(p->arena, sizeof(**out));
+	(*out)->key = arena_strdup(p->arena, params[i].key);
+	(*out)->value = v;
+	return NULL;
+}
+
+static const char *
+check_param_value(struct gw_parse *p, const struct gw_param *pr)
+{
+	if (strcmp(pr->key, "upgrade") == 0 && strcasecmp(pr->value,
+	    "websocket") != 0 && strcmp(pr->value, "*") != 0 &&
+	    strcasecmp(pr->value, "ANY") != 0 && strcasecmp(pr->value,
+	    "NONE") != 0)
+		return arena_printf(p->arena, "upgrade=%s: gatewayd relays "
+		    "upgrade=websocket (or *, ANY, NONE)", pr->value);
+	if (strcmp(pr->key, "lbmethod") == 0 && strcasecmp(pr->value,
+	    "byrequests") != 0 && strcasecmp(pr->value, "bytraffic") != 0 &&
+	    strcasecmp(pr->value, "bybusyness") != 0)
+		return arena_printf(p->arena, "lbmethod=%s: use byrequests, "
+		    "bytraffic or bybusyness", pr->value);
+	if (strcmp(pr->key, "status") == 0) {
+		const char *s = pr->value;
+
+		for (; *s != '\0'; s++)
+			if (strchr("+-DSIHENRC", toupper((unsigned char)*s)) ==
+			    NULL)
+				return arena_printf(p->arena, "status=%s: "
+				    "flags are +/- and D S I H E N R C",
+				    pr->value);
+	}
+	return NULL;
+}
+
+/* apply_param - the typed fields of a ProxyPass from one parameter. */
+static void
+apply_param(struct gw_proxypass *pp, const struct gw_param *pr, long long n)
+{
+	if (strcmp(pr->key, "retry") == 0)
+		pp->retry = (int)n;
+	else if (strcmp(pr->key, "timeout") == 0)
+		pp->timeout = (int)n;
+	else if (strcmp(pr->key, "connectiontimeout") == 0)
+		pp->connectiontimeout = (int)n;
+	else if (strcmp(pr->key, "ttl") == 0)
+		pp->ttl = (int)n;
+	else if (strcmp(pr->key, "disablereuse") == 0)
+		pp->disablereuse = (int)n;
+	else if (strcmp(pr->key, "enablereuse") == 0)
+		pp->disablereuse = !n;
+	else if (strcmp(pr->key, "keepalive") == 0)
+		pp->keepalive = (int)n;
+	else if (strcmp(pr->key, "upgrade") == 0)
+		pp->upgrade = pr->value;
+}
+
+/*
+ * parse_params - the key=value (and flag) words after a URL into
+ * *head; pp (may be NULL) gets the typed ones.
+ */
+static const char *
+parse_params(struct gw_parse *p, int argc, char **argv,
+    struct gw_param **head, struct gw_proxypass *pp)
+{
+	struct gw_param	*pr = NULL, **tail = head;
+	const char	*e;
+	long long	 n = 0;
+
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	for (int i = 0; i < argc; i++) {
+		if (pp != NULL && strcasecmp(argv[i], "nocanon") == 0) {
+			pp->nocanon = 1;
+			continue;
+		}
+		if (pp != NULL && strcasecmp(argv[i], "noquery") == 0) {
+			pp->noquery = 1;
+			continue;
+		}
+		if (pp != NULL && strcasecmp(argv[i], "interpolate") == 0)
+			continue;
+		if ((e = parse_param(p, argv[i], &pr, &n)) != NULL)
+			return e;
+		if ((e = check_param_value(p, pr)) != NULL)
+			return e;
+		if (pp != NULL)
+			apply_param(pp, pr, n);
+		*tail = pr;
+		tail = &pr->next;
+	}
+	return NULL;
+}
+
+/* ProxyPass [path] !|url [key=value ...] [nocanon] [noquery] */
+static const char *
+set_proxypass(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	struct gw_proxypass	*pp, **tail;
+	const char		*e;
+	int			 in_loc = p->ctx == GW_CTX_LOCATION, i = 0;
+
+	(void)d;
+	pp = arena_alloc(p->arena, sizeof(*pp));
+	pp->file = p->file;
+	pp->line = p->line;
+	pp->retry = 60;
+	pp->timeout = pp->connectiontimeout = pp->ttl = GW_UNSET;
+	if (in_loc) {
+		if (p->dir->is_regex)
+			return "ProxyPass in <LocationMatch> is not supported "
+			    "(use ProxyPassMatch semantics in a later release)";
+		if (p->dir->proxypass != NULL)
+			return "only one ProxyPass per <Location>";
+		pp->path = p->dir->match;
+	} else {
+		if (argc < 2)
+			return "syntax: ProxyPass path !|url [key=value ...] "
+			    "(the path may be left out only in <Location>)";
+		pp->path = argv[i++];
+		if (pp->path[0] != '/')
+			return arena_printf(p->arena, "the path \"%s\" must "
+			    "start with /", pp->path);
+	}
+	if (strcmp(argv[i], "!") == 0) {
+		if (argc > i + 1)
+			return "an exclusion (!) takes no parameters";
+		pp->url = NULL;
+	} else {
+		if ((e = check_url(p, argv[i])) != NULL)
+			return e;
+		pp->url = argv[i];
+		if ((e = parse_params(p, argc - i - 1, argv + i + 1,
+		    &pp->params, pp)) != NULL)
+			return e;
+	}
+	if (in_loc) {
+		p->dir->proxypass = pp;
+		return NULL;
+	}
+	for (tail = &p->vhost->proxypass; *tail != NULL;
+	    tail = &(*tail)->next)
+		;
+	*tail = pp;
+	return NULL;
+}
+
+/* ProxyPassReverse [path] url [interpolate] */
+static const char *
+set_proxypassreverse(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	struct gw_proxypassreverse	*r, **tail;
+	const char			*e;
+	int				 i = 0;
+
+	(void)d;
+	if (argc > 1 && strcasecmp(argv[argc - 1], "interpolate") == 0)
+		argc--;
+	r = arena_alloc(p->arena, sizeof(*r));
+	if (p->ctx == GW_CTX_LOCATION) {
+		if (argc != 1)
+			return "in <Location> the syntax is ProxyPassReverse "
+			    "url";
+		r->path = p->dir->match;
+	} else {
+		if (argc != 2)
+			return "syntax: ProxyPassReverse path url";
+		r->path = argv[i++];
+		if (r->path[0] != '/')
+			return "the path must start with /";
+	}
+	if ((e = check_url(p, argv[i])) != NULL)
+		return e;
+	r->url = argv[i];
+	tail = p->ctx == GW_CTX_LOCATION ? &p->dir->proxypassreverse :
+	    &p->vhost->proxypassreverse;
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = r;
+	return NULL;
+}
+
+static const char *
+set_proxy_via(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	static const char *const words[] = { "Off", "On", "Full", "Block" };
+
+	(void)d;
+	(void)argc;
+	for (int i = 0; i < 4; i++)
+		if (strcasecmp(argv[0], words[i]) == 0) {
+			p->vhost->proxy_via = i;
+			return NULL;
+		}
+	return "takes Off, On, Full or Block";
+}
+
+static const char *
+set_proxy_error_override(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	const char	*e;
+	long long	 code;
+
+	(void)d;
+	if ((e = flag(p, argv[0], &p->vhost->proxy_error_override)) != NULL)
+		return e;
+	for (int i = 1; i < argc; i++)
+		if (parse_ll(p, argv[i], 400, 599, &code) != NULL)
+			return arena_printf(p->arena, "\"%s\": the codes "
+			    "must be 4xx or 5xx statuses", argv[i]);
+	return NULL;
+}
+
+static const char *
+set_preserve_host(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	(void)d;
+	(void)argc;
+	return flag(p, argv[0], p->dir != NULL ? &p->dir->preserve_host :
+	    &p->vhost->preserve_host);
+}
+
+static const char *
+set_member(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	struct gw_member	*m, **tail;
+	const char		*e;
+
+	(void)d;
+	if (p->dir == NULL || p->dir->kind != GW_DIR_PROXY ||
+	    strncasecmp(p->dir->match, "balancer://", 11) != 0)
+		return "belongs in a <Proxy balancer://name> section";
+	if ((e = check_url(p, argv[0])) != NULL)
+		return e;
+	if (strncasecmp(argv[0], "balancer://", 11) == 0)
+		return "a member cannot itself be a balancer";
+	m = arena_alloc(p->arena, sizeof(*m));
+	m->file = p->file;
+	m->line = p->line;
+	m->url = argv[0];
+	if ((e = parse_params(p, argc - 1, argv + 1, &m->params, NULL)) != NULL)
+		return e;
+	for (tail = &p->dir->members; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = m;
+	return NULL;
+}
+
+static const char *
+set_proxyset(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)d;
+	if (p->dir == NULL || p->dir->kind != GW_DIR_PROXY)
+		return "belongs in a <Proxy> section (the URL form outside "
+		    "one is not supported)";
+	return parse_params(p, argc, argv, &p->dir->proxyset, NULL);
+}
+
+static const char *
+set_handler(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)d;
+	(void)argc;
+	if (strcasecmp(argv[0], "server-status") != 0 &&
+	    strcasecmp(argv[0], "none") != 0)
+		return arena_printf(p->arena, "unknown handler \"%s\" "
+		    "(gatewayd has server-status)", argv[0]);
+	p->dir->handler = argv[0];
+	return NULL;
+}
+
+/*---------------------------------------------------------------------
+ * Access control: Order/Allow/Deny and Require
+ */
+
+static int
+parse_ip(const char *s, int *family, unsigned char *addr)
+{
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = AF_INET;
+		return 1;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*family = AF_INET6;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+mask_bits(unsigned char *mask, int bits)
+{
+	memset(mask, 0, 16);
+	for (int i = 0; i < bits; i++)
+		mask[i / 8] |= (unsigned char)(0x80 >> (i % 8));
+}
+
+/* partial_ip - "10.1" (Apache: whole octets) into addr/mask; 1 if it is. */
+static int
+partial_ip(const char *s, unsigned char *addr, unsigned char *mask)
+{
+	int	octets = 0;
+	long	v;
+	char	*end;
+
+	memset(addr, 0, 16);
+	while (*s != '\0' && octets < 4) {
+		if (!isdigit((unsigned char)*s))
+			return 0;
+		v = strtol(s, &end, 10);
+		if (v > 255 || end == s)
+			return 0;
+		addr[octets++] = (unsigned char)v;
+		s = end;
+		if (*s == '.')
+			s++;
+		else if (*s != '\0')
+			return 0;
+	}
+	if (*s != '\0' || octets == 0)
+		return 0;
+	mask_bits(mask, octets * 8);
+	return 1;
+}
+
+/*
+ * directives_parse_acl - one Allow/Deny/Require host word: all, an IP,
+ * a partial IP, IP/bits, IP/netmask, env=name, or a host name suffix.
+ */
+int
+directives_parse_acl(struct gw_arena *a, const char *s, struct gw_acl **out,
+    const char **why)
+{
+	struct gw_acl	*acl;
+	char		 buf[64], *slash;
+	int		 fam;
+	long		 bits;
+
+	acl = arena_alloc(a, sizeof(*acl));
+	*out = acl;
+	if (strcasecmp(s, "all") == 0) {
+		acl->kind = GW_ACL_ALL;
+		return 0;
+	}
+	if (strncasecmp(s, "env=", 4) == 0) {
+		acl->kind = GW_ACL_ENV;
+		acl->name = arena_strdup(a, s + 4);
+		return 0;
+	}
+	if (strlen(s) < sizeof(buf) && (isxdigit((unsigned char)*s) ||
+	    *s == ':')) {
+		memcpy(buf, s, strlen(s) + 1);
+		slash = strchr(buf, '/');
+		if (slash != NULL)
+			*slash++ = '\0';
+		if (parse_ip(buf, &fam, acl->addr)) {
+			acl->kind = GW_ACL_IP;
+			acl->family = fam;
+			if (slash == NULL) {
+				mask_bits(acl->mask, fam == AF_INET ? 32 : 128);
+				return 0;
+			}
+			if (strchr(slash, '.') != NULL && fam == AF_INET) {
+				if (inet_pton(AF_INET, slash, acl->mask) != 1) {
+					*why = "bad netmask";
+					return -1;
+				}
+			} else {
+				char *end;
+
+				bits = strtol(slash, &end, 10);
+				if (*slash == '\0' || *end != '\0' || bits < 0 ||
+				    bits > (fam == AF_INET ? 32 : 128)) {
+					*why = "bad prefix length";
+					return -1;
+				}
+				mask_bits(acl->mask, (int)bits);
+			}
+			for (int i = 0; i < 16; i++)
+				acl->addr[i] &= acl->mask[i];
+			return 0;
+		}
+		if (slash == NULL && partial_ip(buf, acl->addr, acl->mask)) {
+			acl->kind = GW_ACL_IP;
+			acl->family = AF_INET;
+			return 0;
+		}
+		if (slash != NULL || isdigit((unsigned char)s[strlen(s) - 1])) {
+			*why = "not a valid IP address or network";
+			return -1;
+		}
+	}
+	if (check_hostname(s) != NULL) {
+		*why = "not a host name, IP address or network";
+		return -1;
+	}
+	acl->kind = GW_ACL_HOST;
+	acl->name = arena_strdup(a, s);
+	return 0;
+}
+
+static const char *
+access_style(struct gw_parse *p, int style)
+{
+	struct gw_access *ac = &p->dir->access;
+
+	if (ac->style != 0 && ac->style != style)
+		return "cannot mix Order/Allow/Deny (Apache 2.2) with Require "
+		    "(Apache 2.4) in one section";
+	ac->style = style;
+	return NULL;
+}
+
+static const char *
+set_order(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	struct gw_access	*ac = &p->dir->access;
+	const char		*e;
+
+	(void)d;
+	(void)argc;
+	if ((e = access_style(p, 22)) != NULL)
+		return e;
+	if (strcasecmp(argv[0], "deny,allow") == 0)
+		ac->order = GW_ORDER_DENY_ALLOW;
+	else if (strcasecmp(argv[0], "allow,deny") == 0)
+		ac->order = GW_ORDER_ALLOW_DENY;
+	else if (strcasecmp(argv[0], "mutual-failure") == 0)
+		ac->order = GW_ORDER_MUTUAL_FAILURE;
+	else
+		return arena_printf(p->arena, "unknown order \"%s\": use "
+		    "Deny,Allow or Allow,Deny (no spaces) or Mutual-failure",
+		    argv[0]);
+	return NULL;
+}
+
+static const char *
+acl_list(struct gw_parse *p, int argc, char **argv, struct gw_acl **head)
+{
+	struct gw_acl	*acl;
+	const char	*why = NULL;
+
+	while (*head != NULL)
+		head = &(*head)->next;
+	for (int i = 0; i < argc; i++) {
+		if (directives_parse_acl(p->arena, argv[i], &acl, &why) < 0)
+			return arena_printf(p->arena, "\"%s\": %s", argv[i],
+			    why);
+		*head = acl;
+		head = &acl->next;
+	}
+	return NULL;
+}
+
+/* Allow from host...  /  Deny from host... */
+static const char *
+set_allow_deny(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	struct gw_access	*ac = &p->dir->access;
+	const char		*e;
+
+	if ((e = access_style(p, 22)) != NULL)
+		return e;
+	if (strcasecmp(argv[0], "from") != 0)
+		return arena_printf(p->arena, "syntax: %s from host ...",
+		    d->name);
+	if (argc < 2)
+		return "\"from\" must be followed by hosts";
+	return acl_list(p, argc - 1, argv + 1, strcasecmp(d->name,
+	    "Allow") == 0 ? &ac->allow : &ac->deny);
+}
+
+/* Require [not] all granted|denied / ip ... / host ... */
+static const char *
+set_require(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	struct gw_require	*r, **tail;
+	const char		*e;
+	int			 i = 0;
+
+	(void)d;
+	if ((e = access_style(p, 24)) != NULL)
+		return e;
+	r = arena_alloc(p->arena, sizeof(*r));
+	if (strcasecmp(argv[0], "not") == 0) {
+		if (p->reqc == NULL || p->reqc->kind == GW_REQ_ANY)
+			return "a negated Require has no effect outside "
+			    "<RequireAll> or <RequireNone>";
+		r->negate = 1;
+		i++;
+	}
+	if (i >= argc)
+		return "syntax: Require [not] all granted|denied, ip ..., "
+		    "host ...";
+	if (strcasecmp(argv[i], "all") == 0) {
+		if (argc != i + 2)
+			return "syntax: Require all granted|denied";
+		if (r->negate)
+			return "Require not all ... is not allowed";
+		if (strcasecmp(argv[i + 1], "granted") == 0)
+			r->kind = GW_REQ_ALL_GRANTED;
+		else if (strcasecmp(argv[i + 1], "denied") == 0)
+			r->kind = GW_REQ_ALL_DENIED;
+		else
+			return "syntax: Require all granted|denied";
+	} else if (strcasecmp(argv[i], "ip") == 0 ||
+	    strcasecmp(argv[i], "host") == 0) {
+		r->kind = tolower((unsigned char)argv[i][0]) == 'i' ?
+		    GW_REQ_IP : GW_REQ_HOST;
+		if (argc < i + 2)
+			return arena_printf(p->arena, "Require %s needs at "
+			    "least one argument", argv[i]);
+		if ((e = acl_list(p, argc - i - 1, argv + i + 1, &r->acl)) !=
+		    NULL)
+			return e;
+		for (struct gw_acl *a = r->acl; a != NULL; a = a->next)
+			if ((r->kind == GW_REQ_IP) != (a->kind == GW_ACL_IP))
+				return arena_printf(p->arena, "Require %s: "
+				    "\"%s\" is not %s", argv[i], a->name ?
+				    a->name : "an address", r->kind ==
+				    GW_REQ_IP ? "an IP address or network" :
+				    "a host name");
+	} else
+		return arena_printf(p->arena, "unsupported provider \"%s\" "
+		    "(gatewayd has all, ip and host; it does no "
+		    "authentication)", argv[i]);
+	tail = p->reqc != NULL ? &p->reqc->child : &p->dir->access.require;
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = r;
+	return NULL;
+}
+
+/*---------------------------------------------------------------------
+ * mod_cache, mod_mem_cache
+ */
+
+static const char *
+cache_rule(struct gw_parse *p, int enable, enum gw_cache_type type,
+    const char *url)
+{
+	struct gw_cache_rule *r, **tail;
+
+	r = arena_alloc(p->arena, sizeof(*r));
+	r->enable = enable;
+	r->type = type;
+	r->url = arena_strdup(p->arena, url);
+	tail = p->dir != NULL ? &p->dir->cache : &p->vhost->cache;
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = r;
+	return NULL;
+}
+
+static const char *
+check_cache_url(struct gw_parse *p, const char *url)
+{
+	if (url[0] == '/')
+		return NULL;
+	if (strstr(url, "://") != NULL && url[0] != ':')
+		return NULL;
+	return arena_printf(p->arena, "\"%s\": use a path (/...) or a URL "
+	    "(scheme://host/...)", url);
+}
+
+/* CacheEnable disk|mem [url-string] */
+static const char *
+set_cache_enable(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	enum gw_cache_type	 type;
+	const char		*url, *e;
+
+	(void)d;
+	if (strcasecmp(argv[0], "disk") == 0)
+		type = GW_CACHE_DISK;
+	else if (strcasecmp(argv[0], "mem") == 0)
+		type = GW_CACHE_MEM;
+	else if (strcasecmp(argv[0], "socache") == 0)
+		return "the socache provider is not supported; use disk or mem";
+	else
+		return arena_printf(p->arena, "unknown cache type \"%s\" "
+		    "(disk or mem)", argv[0]);
+	if (argc > 1)
+		url = argv[1];
+	else if (p->ctx == GW_CTX_LOCATION)
+		url = p->dir->match;
+	else
+		return "needs a URL or path outside <Location>, e.g. "
+		    "CacheEnable disk /";
+	if ((e = check_cache_url(p, url)) != NULL)
+		return e;
+	return cache_rule(p, 1, type, url);
+}
+
+/* CacheDisable url-string | on (in <Location>) */
+static const char *
+set_cache_disable(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	const char	*url = argv[0], *e;
+
+	(void)d;
+	(void)argc;
+	if (p->ctx == GW_CTX_LOCATION) {
+		if (strcasecmp(url, "on") == 0)
+			url = p->dir->match;
+	} else if (strcasecmp(url, "on") == 0)
+		return "\"on\" is only allowed in <Location>";
+	if ((e = check_cache_url(p, url)) != NULL)
+		return e;
+	return cache_rule(p, 0, GW_CACHE_DISK, url);
+}
+
+static const char *
+set_removal(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)d;
+	(void)argc;
+	if (strcasecmp(argv[0], "LRU") == 0)
+		p->cfg->mcache_removal_gdsf = 0;
+	else if (strcasecmp(argv[0], "GDSF") == 0)
+		p->cfg->mcache_removal_gdsf = 1;
+	else
+		return "takes LRU or GDSF";
+	return NULL;
+}
+
+/*---------------------------------------------------------------------
+ * mod_ssl
+ */
+
+static const char *
+set_ssl_engine(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	(void)d;
+	(void)argc;
+	if (strcasecmp(argv[0], "on") == 0)
+		p->vhost->ssl_engine = 1;
+	else if (strcasecmp(argv[0], "off") == 0)
+		p->vhost->ssl_engine = 0;
+	else if (strcasecmp(argv[0], "optional") == 0)
+		return "\"optional\" (RFC 2817 upgrade) is not supported; use "
+		    "on or off";
+	else
+		return "takes on or off";
+	return NULL;
+}
+
+/* set_ssl_file - a certificate or key file that must be readable now. */
+static const char *
+set_ssl_file(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	char *path;
+
+	(void)argc;
+	path = conf_path(p, argv[0]);
+	if (access(path, R_OK) != 0)
+		return arena_printf(p->arena, "cannot read %s: %s", path,
+		    strerror(errno));
+	*(char **)(void *)FIELD(p, d) = path;
+	return NULL;
+}
+
+/*---------------------------------------------------------------------
+ * The table, sorted by name (strcasecmp) for bsearch.
+ */
+
+#define S(f)	GW_SLOT_SERVER, offsetof(struct gw_config, f)
+#define V(f)	GW_SLOT_VHOST, offsetof(struct gw_vhost, f)
+#define NONE	GW_SLOT_NONE, 0
+#define BIG	2147483647LL
+
+static const struct gw_directive table[] = {
+	{ "Alias", GW_CTX_SV, 2, 2, set_alias, NONE, 0, 0,
+	    "url-path file-path", "maps a URL path to local files (error "
+	    "pages)" },
+	{ "Allow", GW_CTX_DIR, 1, -1, set_allow_deny, NONE, 0, 0,
+	    "from all|host|ip|ip/bits|env=name ...",
+	    "clients allowed (Apache 2.2 access control)" },
+	{ "BalancerMember", GW_CTX_PROXY, 1, -1, set_member, NONE, 0, 0,
+	    "url [key=value ...]", "adds a backend to a balancer" },
+	{ "CacheDirLength", GW_CTX_SV, 1, 1, set_cache_dir,
+	    V(cache_dir_length), 1, 20, "number",
+	    "characters per cache subdirectory name" },
+	{ "CacheDirLevels", GW_CTX_SV, 1, 1, set_cache_dir,
+	    V(cache_dir_levels), 1, 20, "number",
+	    "levels of cache subdirectories" },
+	{ "CacheDisable", GW_CTX_SV | GW_CTX_LOCATION, 1, 1,
+	    set_cache_disable, NONE, 0, 0, "url-string|on",
+	    "never cache URLs under this prefix" },
+	{ "CacheEnable", GW_CTX_SV | GW_CTX_LOCATION, 1, 2, set_cache_enable,
+	    NONE, 0, 0, "disk|mem [url-string]",
+	    "cache URLs under this prefix" },
+	{ "CacheRoot", GW_CTX_SV, 1, 1, set_path, V(cache_root), 0, 0,
+	    "directory", "where the disk cache lives" },
+	{ "CustomLog", GW_CTX_SV, 2, 3, set_custom_log, NONE, 0, 0,
+	    "file|\"|command\" format|nickname [env=[!]name]",
+	    "access log" },
+	{ "Define", GW_CTX_ANY, 1, 2, set_define, NONE, 0, 0,
+	    "name [value]", "defines a variable for <IfDefine> and ${name}" },
+	{ "Deny", GW_CTX_DIR, 1, -1, set_allow_deny, NONE, 0, 0,
+	    "from all|host|ip|ip/bits|env=name ...",
+	    "clients denied (Apache 2.2 access control)" },
+	{ "DocumentRoot", GW_CTX_SV, 1, 1, set_path, V(document_root), 0, 0,
+	    "directory", "where local files (error pages) are served from" },
+	{ "ErrorDocument", GW_CTX_SV | GW_CTX_DIR, 2, 2, set_errordoc, NONE,
+	    0, 0, "code /path|url|\"text\"|default",
+	    "what the client gets for an error" },
+	{ "ErrorLog", GW_CTX_SV, 1, 1, set_error_log, NONE, 0, 0,
+	    "file|syslog[:facility]|\"|command\"", "the error log" },
+	{ "GracefulShutdownTimeout", GW_CTX_SERVER, 1, 1, set_mpm,
+	    S(graceful_shutdown_timeout), 0, BIG, "seconds",
+	    "how long a graceful stop waits for busy workers (0: forever)" },
+	{ "Group", GW_CTX_SERVER, 1, 1, set_user, S(group), 0, 0,
+	    "name|#gid", "group the workers run as" },
+	{ "Include", GW_CTX_ANY, 1, 1, set_include, NONE, 0, 0,
+	    "file|directory|wildcard", "reads other configuration files" },
+	{ "IncludeOptional", GW_CTX_ANY, 1, 1, set_include, NONE, 0, 0,
+	    "file|directory|wildcard",
+	    "reads other configuration files if they exist" },
+	{ "KeepAlive", GW_CTX_SERVER, 1, 1, set_flag, S(keepalive), 0, 0,
+	    "On|Off", "persistent client connections" },
+	{ "KeepAliveTimeout", GW_CTX_SERVER, 1, 1, set_int,
+	    S(keepalive_timeout), 0, 3600, "seconds",
+	    "how long an idle client connection is kept" },
+	{ "LimitRequestBody", GW_CTX_SERVER, 1, 1, set_llong,
+	    S(limit_request_body), 0, 9223372036854775807LL, "bytes",
+	    "largest request body (0: no limit)" },
+	{ "LimitRequestFields", GW_CTX_SERVER, 1, 1, set_int,
+	    S(limit_request_fields), 0, 32767, "number",
+	    "most header fields in a request (0: no limit)" },
+	{ "LimitRequestFieldSize", GW_CTX_SERVER, 1, 1, set_int,
+	    S(limit_request_field_size), 1, 65536, "bytes",
+	    "longest request header field" },
+	{ "LimitRequestLine", GW_CTX_SERVER, 1, 1, set_int,
+	    S(limit_request_line), 1, 65536, "bytes",
+	    "longest request line" },
+	{ "Listen", GW_CTX_SERVER, 1, 2, set_listen, NONE, 0, 0,
+	    "[ip:]port [http|https]", "an address to accept connections on" },
+	{ "ListenBacklog", GW_CTX_SERVER, 1, 1, set_int, S(listen_backlog),
+	    1, 65535, "number", "queue length of pending connections" },
+	{ "LoadModule", GW_CTX_SERVER, 2, 2, set_loadmodule, NONE, 0, 0,
+	    "module file", "built-in modules are accepted as a no-op" },
+	{ "LogFormat", GW_CTX_SV, 1, 2, set_log_format, NONE, 0, 0,
+	    "format [nickname]", "an access log format" },
+	{ "LogLevel", GW_CTX_SERVER, 1, -1, set_loglevel, NONE, 0, 0,
+	    "level [module:level ...]", "how much the error log says" },
+	{ "MaxClients", GW_CTX_SERVER, 1, 1, set_mpm,
+	    S(max_request_workers), 1, GW_SERVER_LIMIT_CAP, "number",
+	    "Apache 2.2 name of MaxRequestWorkers" },
+	{ "MaxConnectionsPerChild", GW_CTX_SERVER, 1, 1, set_mpm,
+	    S(max_connections_per_child), 0, BIG, "number",
+	    "connections a worker serves before it is replaced (0: never)" },
+	{ "MaxKeepAliveRequests", GW_CTX_SERVER, 1, 1, set_int,
+	    S(max_keepalive_requests), 0, BIG, "number",
+	    "requests per client connection (0: no limit)" },
+	{ "MaxRequestsPerChild", GW_CTX_SERVER, 1, 1, set_mpm,
+	    S(max_connections_per_child), 0, BIG, "number",
+	    "Apache 2.2 name of MaxConnectionsPerChild" },
+	{ "MaxRequestWorkers", GW_CTX_SERVER, 1, 1, set_mpm,
+	    S(max_request_workers), 1, GW_SERVER_LIMIT_CAP, "number",
+	    "most workers at once" },
+	{ "MaxSpareServers", GW_CTX_SERVER, 1, 1, set_mpm,
+	    S(max_spare_servers), 1, GW_SERVER_LIMIT_CAP, "number",
+	    "most idle workers" },
+	{ "MCacheMaxObjectCount", GW_CTX_SV, 1, 1, set_mcache,
+	    S(mcache_max_object_count), 1, 100000000, "number",
+	    "most objects in the memory cache" },
+	{ "MCacheMaxObjectSize", GW_CTX_SV, 1, 1, set_mcache,
+	    S(mcache_max_object_size), 1, 1LL << 40, "bytes",
+	    "largest object the memory cache keeps" },
+	{ "MCacheMinObjectSize", GW_CTX_SV, 1, 1, set_mcache,
+	    S(mcache_min_object_size), 0, 1LL << 40, "bytes",
+	    "smallest object the memory cache keeps" },
+	{ "MCacheRemovalAlgorithm", GW_CTX_SV, 1, 1, set_removal, NONE,
+	    0, 0, "LRU|GDSF", "what the memory cache evicts first" },
+	{ "MCacheSize", GW_CTX_SV, 1, 1, set_mcache, S(mcache_size), 1,
+	    1LL << 32, "KiB", "size of the memory cache" },
+	{ "MinSpareServers", GW_CTX_SERVER, 1, 1, set_mpm,
+	    S(min_spare_servers), 1, GW_SERVER_LIMIT_CAP, "number",
+	    "fewest idle workers" },
+	{ "NameVirtualHost", GW_CTX_SERVER, 1, 1, set_ignored, NONE, 0, 0,
+	    "addr[:port]", "name-based virtual hosts are always on, as in "
+	    "Apache 2.4" },
+	{ "Order", GW_CTX_DIR, 1, 1, set_order, NONE, 0, 0,
+	    "Deny,Allow|Allow,Deny|Mutual-failure",
+	    "how Allow and Deny combine (Apache 2.2)" },
+	{ "PidFile", GW_CTX_SERVER, 1, 1, set_path, S(pid_file), 0, 0,
+	    "file", "where the master writes its process id" },
+	{ "ProxyAddHeaders", GW_CTX_SV, 1, 1, set_flag, V(add_headers), 0, 0,
+	    "On|Off", "add X-Forwarded-For, -Host and -Server" },
+	{ "ProxyErrorOverride", GW_CTX_SV, 1, -1, set_proxy_error_override,
+	    NONE, 0, 0, "On|Off [code ...]",
+	    "ErrorDocument replaces backend error pages" },
+	{ "ProxyPass", GW_CTX_SV | GW_CTX_LOCATION, 1, -1, set_proxypass,
+	    NONE, 0, 0, "[path] !|url [key=value ...] [nocanon] [noquery]",
+	    "maps a local path to a backend URL" },
+	{ "ProxyPassReverse", GW_CTX_SV | GW_CTX_LOCATION, 1, 3,
+	    set_proxypassreverse, NONE, 0, 0, "[path] url",
+	    "rewrites backend redirects to point here" },
+	{ "ProxyPreserveHost", GW_CTX_SV | GW_CTX_DIR, 1, 1,
+	    set_preserve_host, NONE, 0, 0, "On|Off",
+	    "send the client's Host header to the backend" },
+	{ "ProxyRequests", GW_CTX_SV, 1, 1, set_proxy_requests, NONE, 0, 0,
+	    "On|Off", "forward (open) proxying; keep Off" },
+	{ "ProxySet", GW_CTX_PROXY, 1, -1, set_proxyset, NONE, 0, 0,
+	    "key=value ...", "parameters of a balancer or backend" },
+	{ "ProxyTimeout", GW_CTX_SV, 1, 1, set_int, V(proxy_timeout), 1,
+	    86400, "seconds", "backend timeout (default: Timeout)" },
+	{ "ProxyVia", GW_CTX_SV, 1, 1, set_proxy_via, NONE, 0, 0,
+	    "Off|On|Full|Block", "Via header handling" },
+	{ "Require", GW_CTX_DIR, 1, -1, set_require, NONE, 0, 0,
+	    "[not] all granted|all denied|ip addr ...|host name ...",
+	    "who may use this (Apache 2.4 access control)" },
+	{ "ServerAdmin", GW_CTX_SV, 1, 1, set_string, V(server_admin), 0, 0,
+	    "email|url", "contact shown on error pages" },
+	{ "ServerAlias", GW_CTX_VHOST, 1, -1, set_server_alias, NONE, 0, 0,
+	    "hostname ...", "other names of a virtual host" },
+	{ "ServerLimit", GW_CTX_SERVER, 1, 1, set_mpm, S(server_limit), 1,
+	    GW_SERVER_LIMIT_CAP, "number",
+	    "upper bound of MaxRequestWorkers (fixed across restarts)" },
+	{ "ServerName", GW_CTX_SV, 1, 1, set_server_name, NONE, 0, 0,
+	    "[scheme://]hostname[:port]", "the name of this server" },
+	{ "ServerRoot", GW_CTX_SERVER, 1, 1, set_server_root, NONE, 0, 0,
+	    "directory", "base of relative paths" },
+	{ "SetHandler", GW_CTX_LOCATION, 1, 1, set_handler, NONE, 0, 0,
+	    "server-status|None", "serve a built-in page here" },
+	{ "SSLCertificateChainFile", GW_CTX_SV, 1, 1, set_ssl_file,
+	    V(ssl_chain_file), 0, 0, "file",
+	    "intermediate certificates (PEM)" },
+	{ "SSLCertificateFile", GW_CTX_SV, 1, 1, set_ssl_file,
+	    V(ssl_cert_file), 0, 0, "file",
+	    "the server certificate (PEM, may hold the chain)" },
+	{ "SSLCertificateKeyFile", GW_CTX_SV, 1, 1, set_ssl_file,
+	    V(ssl_key_file), 0, 0, "file", "the private key (PEM)" },
+	{ "SSLEngine", GW_CTX_SV, 1, 1, set_ssl_engine, NONE, 0, 0,
+	    "on|off", "TLS on this virtual host" },
+	{ "SSLProxyEngine", GW_CTX_SV, 1, 1, set_flag, V(ssl_proxy_engine),
+	    0, 0, "on|off", "TLS to https:// backends" },
+	{ "StartServers", GW_CTX_SERVER, 1, 1, set_mpm, S(start_servers), 1,
+	    GW_SERVER_LIMIT_CAP, "number", "workers forked at start" },
+	{ "Timeout", GW_CTX_SERVER, 1, 1, set_int, S(timeout), 1, 86400,
+	    "seconds", "deadline of each network wait" },
+	{ "TransferLog", GW_CTX_SV, 1, 1, set_custom_log, NONE, 0, 0,
+	    "file|\"|command\"", "access log in the last LogFormat" },
+	{ "User", GW_CTX_SERVER, 1, 1, set_user, S(user), 0, 0,
+	    "name|#uid", "user the workers run as" },
+};
+
+#define NTABLE	(sizeof(table) / sizeof(table[0]))
+
+static int
+cmp_name(const void *key, const void *row)
+{
+	return strcasecmp(key, ((const struct gw_directive *)row)->name);
+}
+
+const struct gw_directive *
+directives_find(const char *name)
+{
+	return bsearch(name, table, NTABLE, sizeof(table[0]), cmp_name);
+}
+
+const struct gw_directive *
+directives_table(size_t *n)
+{
+	*n = NTABLE;
+	return table;
+}
+
+/* edit distance, case-insensitive, capped for speed */
+static int
+distance(const char *a, const char *b)
+{
+	int	la = (int)strlen(a), lb = (int)strlen(b), row[64], prev, t;
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (int j = 0; j <= lb; j++)
+		row[j] = j;
+	for (int i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (int j = 1; j <= lb; j++) {
+			t = row[j];
+			row[j] = prev + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (t + 1 < row[j])
+				row[j] = t + 1;
+			prev = t;
+		}
+	}
+	return row[lb];
+}
+
+/* directives_suggest - the closest name, if close enough to be a typo. */
+const char *
+directives_suggest(const char *name)
+{
+	const char	*best = NULL;
+	int		 bestd = 99, d, limit;
+
+	limit = strlen(name) <= 6 ? 1 : strlen(name) <= 12 ? 2 : 3;
+	for (size_t i = 0; i < NTABLE; i++) {
+		d = distance(name, table[i].name);
+		if (d < bestd) {
+			bestd = d;
+			best = table[i].name;
+		}
+	}
+	return bestd <= limit ? best : NULL;
+}
+
+const char *
+directives_ctx_name(unsigned ctx)
+{
+	switch (ctx) {
+	case GW_CTX_SERVER:
+		return "the main server configuration";
+	case GW_CTX_VHOST:
+		return "<VirtualHost>";
+	case GW_CTX_PROXY:
+		return "<Proxy>";
+	case GW_CTX_LOCATION:
+		return "<Location>";
+	case GW_CTX_DIRECTORY:
+		return "<Directory>";
+	default:
+		return "this context";
+	}
+}

@@ -1,0 +1,39 @@
+/*
+ * log.h - the error log: a file (append), syslog[:facility] or a piped
+ * command, Apache's line format and LogLevel filtering.  Messages go to
+ * stderr until log_open succeeds.  Notice-level messages are always
+ * written, whatever LogLevel says, as Apache does for its startup lines.
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include <sys/types.h>
+
+#include "gatewayd.h"
+
+/* log_open - open spec (path, "syslog[:facility]" or "|command"). */
+int		 log_open(const char *spec, enum gw_loglevel level);
+/* log_reopen - reopen a file log at the same path (logrotate). */
+int		 log_reopen(void);
+void		 log_close(void);
+void		 log_set_level(enum gw_loglevel);
+enum gw_loglevel log_get_level(void);
+/* log_set_tee - also copy errors and fatal messages to stderr. */
+void		 log_set_tee(int);
+/* log_fd - the descriptor stderr may be pointed at, or -1 (syslog). */
+int		 log_fd(void);
+/* log_reap - pid exited: if it was the piped logger, restart it (1). */
+int		 log_reap(pid_t pid, int status);
+const char	*log_level_name(enum gw_loglevel);
+
+void		 log_msg(enum gw_loglevel, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 log_errno(enum gw_loglevel, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* fatal, fatalx - startup errors only: log (and stderr), exit 1. */
+void		 fatal(const char *, ...)
+		    __attribute__((format(printf, 1, 2), noreturn));
+void		 fatalx(const char *, ...)
+		    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif /* LOG_H */
