@@ -719,8 +719,12 @@ conf_include(struct gw_parse *p, const char *arg, int optional)
 
 struct section {
 	const char	*name;
-	unsigned	 ctx;
-	void		(*walk)(struct gw_parse *, struct node *);
+	unsigned	 ctx;		/* where it may stand */
+	void		(*walk)(struct gw_parse *, struct node *,
+			    const struct section *);
+	int		 kind;		/* enum gw_dir_kind / gw_req_kind */
+	int		 regex;
+	unsigned	 inner;		/* context of what it holds */
 };
 
 static void
@@ -747,11 +751,12 @@ one_arg(struct gw_parse *p, struct node *n)
 }
 
 static void
-sec_ifmodule(struct gw_parse *p, struct node *n)
+sec_ifmodule(struct gw_parse *p, struct node *n, const struct section *s)
 {
 	const char	*m;
 	int		 neg;
 
+	(void)s;
 	if (!one_arg(p, n))
 		return;
 	m = n->argv[0];
@@ -762,11 +767,12 @@ sec_ifmodule(struct gw_parse *p, struct node *n)
 }
 
 static void
-sec_ifdefine(struct gw_parse *p, struct node *n)
+sec_ifdefine(struct gw_parse *p, struct node *n, const struct section *s)
 {
 	const char	*m;
 	int		 neg;
 
+	(void)s;
 	if (!one_arg(p, n))
 		return;
 	m = n->argv[0];
@@ -812,13 +818,14 @@ vaddr_parse(struct gw_parse *p, const char *s, struct gw_vaddr *va)
 }
 
 static void
-sec_virtualhost(struct gw_parse *p, struct node *n)
+sec_virtualhost(struct gw_parse *p, struct node *n, const struct section *s)
 {
 	struct gw_vhost	*v, **tail;
 	struct gw_vaddr	*va, **atail;
 	struct gw_vhost	*saved = p->vhost;
 	const char	*why;
 
+	(void)s;
 	if (n->argc < 1) {
 		error_at(p, n->file, n->line, "<VirtualHost> needs at least "
 		    "one address, e.g. <VirtualHost *:80>");
@@ -840,6 +847,7 @@ sec_virtualhost(struct gw_parse *p, struct node *n)
 	}
 	v->proxy_requests = v->preserve_host = v->add_headers = GW_UNSET;
 	v->proxy_via = v->proxy_error_override = v->proxy_timeout = GW_UNSET;
+	v->allow_encoded_slashes = GW_UNSET;
 	v->cache_dir_levels = v->cache_dir_length = GW_UNSET;
 	v->ssl_engine = v->ssl_proxy_engine = GW_UNSET;
 	for (tail = &p->cfg->vhosts; *tail != NULL; tail = &(*tail)->next)
@@ -851,9 +859,9 @@ sec_virtualhost(struct gw_parse *p, struct node *n)
 	p->vhost = saved;
 }
 
+/* sec_dir - <Proxy>, <Location>, <Directory> and their Match forms. */
 static void
-dir_section(struct gw_parse *p, struct node *n, enum gw_dir_kind kind,
-    int regex, unsigned ctx)
+sec_dir(struct gw_parse *p, struct node *n, const struct section *s)
 {
 	struct gw_dir	*d, **tail;
 	struct gw_dir	*saved = p->dir;
@@ -861,11 +869,11 @@ dir_section(struct gw_parse *p, struct node *n, enum gw_dir_kind kind,
 	if (!one_arg(p, n))
 		return;
 	d = arena_alloc(p->arena, sizeof(*d));
-	d->kind = kind;
+	d->kind = (enum gw_dir_kind)s->kind;
 	d->file = n->file;
 	d->line = n->line;
 	d->match = n->argv[0];
-	d->is_regex = regex;
+	d->is_regex = s->regex;
 	d->access.order = GW_ORDER_UNSET;
 	d->preserve_host = GW_UNSET;
 	for (tail = &p->vhost->dirs; *tail != NULL; tail = &(*tail)->next)
@@ -873,43 +881,13 @@ dir_section(struct gw_parse *p, struct node *n, enum gw_dir_kind kind,
 	*tail = d;
 	p->dir = d;
 	p->reqc = NULL;
-	walk_children(p, n, ctx);
+	walk_children(p, n, s->inner);
 	p->dir = saved;
-}
-
-static void
-sec_proxy(struct gw_parse *p, struct node *n)
-{
-	dir_section(p, n, GW_DIR_PROXY, 0, GW_CTX_PROXY);
-}
-
-static void
-sec_proxymatch(struct gw_parse *p, struct node *n)
-{
-	dir_section(p, n, GW_DIR_PROXY, 1, GW_CTX_PROXY);
-}
-
-static void
-sec_location(struct gw_parse *p, struct node *n)
-{
-	dir_section(p, n, GW_DIR_LOCATION, 0, GW_CTX_LOCATION);
-}
-
-static void
-sec_locationmatch(struct gw_parse *p, struct node *n)
-{
-	dir_section(p, n, GW_DIR_LOCATION, 1, GW_CTX_LOCATION);
-}
-
-static void
-sec_directory(struct gw_parse *p, struct node *n)
-{
-	dir_section(p, n, GW_DIR_DIRECTORY, 0, GW_CTX_DIRECTORY);
 }
 
 /* <RequireAll>/<RequireAny>/<RequireNone>: nested Require containers. */
 static void
-require_section(struct gw_parse *p, struct node *n, enum gw_req_kind kind)
+sec_require(struct gw_parse *p, struct node *n, const struct section *s)
 {
 	struct gw_require	*r, **tail;
 	struct gw_access	*ac = &p->dir->access;
@@ -926,7 +904,7 @@ require_section(struct gw_parse *p, struct node *n, enum gw_req_kind kind)
 	}
 	ac->style = 24;
 	r = arena_alloc(p->arena, sizeof(*r));
-	r->kind = kind;
+	r->kind = (enum gw_req_kind)s->kind;
 	tail = p->reqc != NULL ? &p->reqc->child : &ac->require;
 	while (*tail != NULL)
 		tail = &(*tail)->next;
@@ -938,36 +916,21 @@ require_section(struct gw_parse *p, struct node *n, enum gw_req_kind kind)
 		    "directive", n->name);
 }
 
-static void
-sec_requireall(struct gw_parse *p, struct node *n)
-{
-	require_section(p, n, GW_REQ_ALL);
-}
-
-static void
-sec_requireany(struct gw_parse *p, struct node *n)
-{
-	require_section(p, n, GW_REQ_ANY);
-}
-
-static void
-sec_requirenone(struct gw_parse *p, struct node *n)
-{
-	require_section(p, n, GW_REQ_NONE);
-}
-
 static const struct section sections[] = {
-	{ "Directory",		GW_CTX_SV,	sec_directory },
-	{ "IfDefine",		GW_CTX_ANY,	sec_ifdefine },
-	{ "IfModule",		GW_CTX_ANY,	sec_ifmodule },
-	{ "Location",		GW_CTX_SV,	sec_location },
-	{ "LocationMatch",	GW_CTX_SV,	sec_locationmatch },
-	{ "Proxy",		GW_CTX_SV,	sec_proxy },
-	{ "ProxyMatch",		GW_CTX_SV,	sec_proxymatch },
-	{ "RequireAll",		GW_CTX_DIR,	sec_requireall },
-	{ "RequireAny",		GW_CTX_DIR,	sec_requireany },
-	{ "RequireNone",	GW_CTX_DIR,	sec_requirenone },
-	{ "VirtualHost",	GW_CTX_SERVER,	sec_virtualhost },
+	{ "Directory", GW_CTX_SV, sec_dir, GW_DIR_DIRECTORY, 0,
+	    GW_CTX_DIRECTORY },
+	{ "IfDefine", GW_CTX_ANY, sec_ifdefine, 0, 0, 0 },
+	{ "IfModule", GW_CTX_ANY, sec_ifmodule, 0, 0, 0 },
+	{ "Location", GW_CTX_SV, sec_dir, GW_DIR_LOCATION, 0,
+	    GW_CTX_LOCATION },
+	{ "LocationMatch", GW_CTX_SV, sec_dir, GW_DIR_LOCATION, 1,
+	    GW_CTX_LOCATION },
+	{ "Proxy", GW_CTX_SV, sec_dir, GW_DIR_PROXY, 0, GW_CTX_PROXY },
+	{ "ProxyMatch", GW_CTX_SV, sec_dir, GW_DIR_PROXY, 1, GW_CTX_PROXY },
+	{ "RequireAll", GW_CTX_DIR, sec_require, GW_REQ_ALL, 0, 0 },
+	{ "RequireAny", GW_CTX_DIR, sec_require, GW_REQ_ANY, 0, 0 },
+	{ "RequireNone", GW_CTX_DIR, sec_require, GW_REQ_NONE, 0, 0 },
+	{ "VirtualHost", GW_CTX_SERVER, sec_virtualhost, 0, 0, 0 },
 };
 
 /* conf_section_names - for tests and docs. */
@@ -1030,7 +993,7 @@ do_section(struct gw_parse *p, struct node *n)
 	}
 	p->file = n->file;
 	p->line = n->line;
-	s->walk(p, n);
+	s->walk(p, n, s);
 }
 
 static void
@@ -1110,6 +1073,13 @@ set_defaults(struct gw_config *c)
 	c->limit_request_field_size = 8190;
 	c->limit_request_fields = 100;
 	c->limit_request_body = 1024LL * 1024 * 1024;
+	/* mod_reqtimeout's defaults, on in Apache 2.4 */
+	c->header_timeout = 20;
+	c->header_timeout_max = 40;
+	c->header_min_rate = 500;
+	c->body_timeout = 20;
+	c->body_timeout_max = 0;
+	c->body_min_rate = 500;
 	c->mcache_size = 100;
 	c->mcache_max_object_count = 1009;
 	c->mcache_min_object_size = 1;
@@ -1120,6 +1090,7 @@ set_defaults(struct gw_config *c)
 	m->add_headers = 1;
 	m->proxy_via = 0;
 	m->proxy_error_override = 0;
+	m->allow_encoded_slashes = 0;
 	m->proxy_timeout = GW_UNSET;	/* Timeout */
 	m->cache_dir_levels = 2;
 	m->cache_dir_length = 2;
@@ -1145,7 +1116,14 @@ merge_vhost(struct gw_vhost *v, const struct gw_vhost *m)
 	INHERIT(preserve_host, GW_UNSET);
 	INHERIT(add_headers, GW_UNSET);
 	INHERIT(proxy_via, GW_UNSET);
-	INHERIT(proxy_error_override, GW_UNSET);
+	if (v->proxy_error_override == GW_UNSET) {
+		v->proxy_error_override = m->proxy_error_override;
+		memcpy(v->error_override_codes, m->error_override_codes,
+		    sizeof(v->error_override_codes));
+	}
+	INHERIT(allow_encoded_slashes, GW_UNSET);
+	INHERIT(cookie_domains, NULL);
+	INHERIT(cookie_paths, NULL);
 	INHERIT(proxy_timeout, GW_UNSET);
 	INHERIT(cache_root, NULL);
 	INHERIT(cache_dir_levels, GW_UNSET);

@@ -22,6 +22,7 @@
 #include "arena.h"
 #include "directives.h"
 
+#define BIG_RATE	1000000000LL
 #define FIELD(p, d)	((char *)slot_base((p), (d)) + (d)->offset)
 
 static void *
@@ -960,10 +961,124 @@ set_proxy_error_override(struct gw_parse *p, const struct gw_directive *d,
 	(void)d;
 	if ((e = flag(p, argv[0], &p->vhost->proxy_error_override)) != NULL)
 		return e;
-	for (int i = 1; i < argc; i++)
+	if (argc - 1 >= 16)
+		return "at most 15 status codes";
+	memset(p->vhost->error_override_codes, 0,
+	    sizeof(p->vhost->error_override_codes));
+	for (int i = 1; i < argc; i++) {
 		if (parse_ll(p, argv[i], 400, 599, &code) != NULL)
 			return arena_printf(p->arena, "\"%s\": the codes "
 			    "must be 4xx or 5xx statuses", argv[i]);
+		p->vhost->error_override_codes[i - 1] = (int)code;
+	}
+	return NULL;
+}
+
+/* AllowEncodedSlashes On|Off|NoDecode */
+static const char *
+set_encoded_slashes(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	(void)d;
+	(void)argc;
+	if (strcasecmp(argv[0], "off") == 0)
+		p->vhost->allow_encoded_slashes = 0;
+	else if (strcasecmp(argv[0], "on") == 0)
+		p->vhost->allow_encoded_slashes = 1;
+	else if (strcasecmp(argv[0], "nodecode") == 0)
+		p->vhost->allow_encoded_slashes = 2;
+	else
+		return "takes On, Off or NoDecode";
+	return NULL;
+}
+
+/* ProxyPassReverseCookieDomain|Path internal public */
+static const char *
+set_cookie_rewrite(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	(void)argc;
+	strlist_add(p, strcasecmp(d->name, "ProxyPassReverseCookieDomain") ==
+	    0 ? &p->vhost->cookie_domains : &p->vhost->cookie_paths,
+	    arena_printf(p->arena, "%s %s", argv[0], argv[1]));
+	return NULL;
+}
+
+/*
+ * parse_stage - "20", "20-40", with ",MinRate=500": mod_reqtimeout's
+ * syntax for one stage.
+ */
+static const char *
+parse_stage(struct gw_parse *p, const char *s, int *t, int *tmax, int *rate)
+{
+	char		 buf[64], *comma, *dash;
+	long long	 v;
+	const char	*e;
+
+	if (strlen(s) >= sizeof(buf))
+		return "value too long";
+	strcpy(buf, s);
+	*rate = 0;
+	if ((comma = strchr(buf, ',')) != NULL) {
+		*comma++ = '\0';
+		if (strncasecmp(comma, "MinRate=", 8) != 0)
+			return arena_printf(p->arena, "\"%s\": expected "
+			    "MinRate=bytes/s", comma);
+		if ((e = parse_ll(p, comma + 8, 1, BIG_RATE, &v)) != NULL)
+			return e;
+		*rate = (int)v;
+	}
+	*tmax = 0;
+	if ((dash = strchr(buf, '-')) != NULL) {
+		*dash++ = '\0';
+		if ((e = parse_ll(p, dash, 0, 86400, &v)) != NULL)
+			return e;
+		*tmax = (int)v;
+	}
+	if ((e = parse_ll(p, buf, 0, 86400, &v)) != NULL)
+		return e;
+	*t = (int)v;
+	if (*tmax != 0 && *tmax < *t)
+		return "the maximum is below the initial timeout";
+	if (*tmax != 0 && *rate == 0)
+		return "a timeout range needs MinRate";
+	return NULL;
+}
+
+/* RequestReadTimeout [handshake=..] [header=..] [body=..] */
+static const char *
+set_reqtimeout(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	struct gw_config	*c = p->cfg;
+	const char		*e;
+	int			 t, tmax, rate;
+
+	(void)d;
+	for (int i = 0; i < argc; i++) {
+		if (strncasecmp(argv[i], "header=", 7) == 0) {
+			if ((e = parse_stage(p, argv[i] + 7, &t, &tmax,
+			    &rate)) != NULL)
+				return e;
+			c->header_timeout = t;
+			c->header_timeout_max = tmax;
+			c->header_min_rate = rate;
+		} else if (strncasecmp(argv[i], "body=", 5) == 0) {
+			if ((e = parse_stage(p, argv[i] + 5, &t, &tmax,
+			    &rate)) != NULL)
+				return e;
+			c->body_timeout = t;
+			c->body_timeout_max = tmax;
+			c->body_min_rate = rate;
+		} else if (strncasecmp(argv[i], "handshake=", 10) == 0) {
+			if ((e = parse_stage(p, argv[i] + 10, &t, &tmax,
+			    &rate)) != NULL)
+				return e;
+			/* XXX: applies with TLS (the handshake deadline) */
+		} else
+			return arena_printf(p->arena, "\"%s\": expected "
+			    "handshake=, header= or body=", argv[i]);
+	}
 	return NULL;
 }
 
@@ -1444,6 +1559,8 @@ static const struct gw_directive table[] = {
 	{ "Allow", GW_CTX_DIR, 1, -1, set_allow_deny, NONE, 0, 0,
 	    "from all|host|ip|ip/bits|env=name ...",
 	    "clients allowed (Apache 2.2 access control)" },
+	{ "AllowEncodedSlashes", GW_CTX_SV, 1, 1, set_encoded_slashes, NONE,
+	    0, 0, "On|Off|NoDecode", "whether %2F may appear in a path" },
 	{ "BalancerMember", GW_CTX_PROXY, 1, -1, set_member, NONE, 0, 0,
 	    "url [key=value ...]", "adds a backend to a balancer" },
 	{ "CacheDirLength", GW_CTX_SV, 1, 1, set_cache_dir,
@@ -1565,6 +1682,12 @@ static const struct gw_directive table[] = {
 	{ "ProxyPassReverse", GW_CTX_SV | GW_CTX_LOCATION, 1, 3,
 	    set_proxypassreverse, NONE, 0, 0, "[path] url",
 	    "rewrites backend redirects to point here" },
+	{ "ProxyPassReverseCookieDomain", GW_CTX_SV, 2, 2,
+	    set_cookie_rewrite, NONE, 0, 0, "internal-domain public-domain",
+	    "rewrites the domain= of backend cookies" },
+	{ "ProxyPassReverseCookiePath", GW_CTX_SV, 2, 2, set_cookie_rewrite,
+	    NONE, 0, 0, "internal-path public-path",
+	    "rewrites the path= of backend cookies" },
 	{ "ProxyPreserveHost", GW_CTX_SV | GW_CTX_DIR, 1, 1,
 	    set_preserve_host, NONE, 0, 0, "On|Off",
 	    "send the client's Host header to the backend" },
@@ -1576,6 +1699,9 @@ static const struct gw_directive table[] = {
 	    86400, "seconds", "backend timeout (default: Timeout)" },
 	{ "ProxyVia", GW_CTX_SV, 1, 1, set_proxy_via, NONE, 0, 0,
 	    "Off|On|Full|Block", "Via header handling" },
+	{ "RequestReadTimeout", GW_CTX_SERVER, 1, 3, set_reqtimeout, NONE, 0,
+	    0, "[header=t[-max][,MinRate=r]] [body=t[-max][,MinRate=r]]",
+	    "deadlines for reading a request (slow clients)" },
 	{ "Require", GW_CTX_DIR, 1, -1, set_require, NONE, 0, 0,
 	    "[not] all granted|all denied|ip addr ...|host name ...",
 	    "who may use this (Apache 2.4 access control)" },

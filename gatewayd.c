@@ -28,8 +28,10 @@
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 
+#include "accesslog.h"
 #include "conf.h"
 #include "listen.h"
+#include "health.h"
 #include "log.h"
 #include "prefork.h"
 #include "scoreboard.h"
@@ -378,6 +380,7 @@ static void
 startup(struct gw_master *m, const struct opts *o)
 {
 	struct gw_config	*cfg = m->cfg;
+	struct accesslog	*al;
 	char			 err[512];
 	long			 stale;
 
@@ -400,8 +403,12 @@ startup(struct gw_master *m, const struct opts *o)
 	apply_params(m, clamp_server_limit(cfg->server_limit));
 	if (listen_open(cfg, NULL) == -1)
 		fatalx("no listening sockets available, shutting down");
+	/* access logs: opened as root; piped loggers start after detach */
+	if ((al = accesslog_open(cfg, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (!o->foreground)
 		daemonize();
+	(void)accesslog_swap(al);
 	pidfile_write(m->pidfd, cfg->pid_file);
 }
 
@@ -550,7 +557,7 @@ reopen_logs(const struct gw_config *cfg, const struct opts *o)
  */
 static struct gw_config *
 restart_prepare(struct gw_master *m, const struct opts *o,
-    struct gw_creds *creds)
+    struct gw_creds *creds, struct accesslog **al)
 {
 	struct gw_config	*ncfg;
 	char			 err[512];
@@ -565,9 +572,15 @@ restart_prepare(struct gw_master *m, const struct opts *o,
 	}
 	if (err[0] != '\0')
 		log_msg(GW_LOG_WARN, "%s", err);
+	if ((*al = accesslog_open(ncfg, err, sizeof(err))) == NULL) {
+		log_msg(GW_LOG_ERR, "%s: restart refused", err);
+		conf_free(ncfg);
+		return NULL;
+	}
 	if (listen_open(ncfg, m->cfg) == -1) {
 		log_msg(GW_LOG_ERR, "restart refused, keeping the old "
 		    "configuration");
+		accesslog_close(*al);
 		conf_free(ncfg);
 		return NULL;
 	}
@@ -593,15 +606,17 @@ restart(struct gw_master *m, const struct opts *o, int graceful)
 {
 	struct gw_config	*ncfg, *old = m->cfg;
 	struct gw_creds		 creds;
+	struct accesslog	*al;
 
 	log_msg(GW_LOG_NOTICE, graceful ? "Graceful restart requested, "
 	    "doing restart" : "SIGHUP received.  Attempting to restart");
-	if ((ncfg = restart_prepare(m, o, &creds)) == NULL)
+	if ((ncfg = restart_prepare(m, o, &creds, &al)) == NULL)
 		return;
 	if (!graceful)
 		prefork_stop_children(m);
 	listen_close(old);		/* the sockets not taken over */
 	reopen_logs(ncfg, o);
+	accesslog_close(accesslog_swap(al));	/* reopened: logrotate */
 	m->cfg = ncfg;
 	m->creds = creds;
 	conf_free(old);
@@ -690,6 +705,7 @@ master_loop(struct gw_master *m, const struct opts *o, const sigset_t *orig)
 		if ((now = now_ms()) - last >= 1000) {
 			last = now;
 			prefork_maintain(m);
+			accesslog_maintain();
 		}
 	}
 }
@@ -704,6 +720,8 @@ run_pool(struct gw_master *m, const struct opts *o)
 	if ((m->sb = scoreboard_create(m->pp.server_limit)) == NULL)
 		fatal("cannot map the scoreboard (%d slots)",
 		    m->pp.server_limit);
+	if (health_create() == -1)
+		fatal("cannot map the backend health table");
 	master_signals(&orig);
 	m->spawn_rate = 1;
 	(void)prefork_spawn(m, m->pp.start);
@@ -773,6 +791,7 @@ run(struct opts *o)
 		status = run_one_process(&m);
 	else
 		status = run_pool(&m, o);
+	accesslog_close(accesslog_swap(NULL));
 	conf_free(m.cfg);
 	free(m.pid_file);
 	log_close();

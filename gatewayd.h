@@ -185,7 +185,11 @@ struct gw_vhost {
 	int			 add_headers;
 	int			 proxy_via;	/* 0 Off 1 On 2 Full 3 Block */
 	int			 proxy_error_override;
+	int			 error_override_codes[16];	/* 0-ended */
 	int			 proxy_timeout;
+	int			 allow_encoded_slashes;	/* 0 Off 1 On 2 NoDecode */
+	struct gw_strlist	*cookie_domains;	/* "internal public" */
+	struct gw_strlist	*cookie_paths;
 	struct gw_proxypass	*proxypass;
 	struct gw_proxypassreverse *proxypassreverse;
 	struct gw_errordoc	*errordocs;
@@ -240,6 +244,13 @@ struct gw_config {
 	int			 limit_request_field_size;
 	int			 limit_request_fields;
 	long long		 limit_request_body;
+	/* RequestReadTimeout (mod_reqtimeout): seconds and bytes/s */
+	int			 header_timeout;	/* 0: off */
+	int			 header_timeout_max;
+	int			 header_min_rate;
+	int			 body_timeout;		/* 0: off */
+	int			 body_timeout_max;
+	int			 body_min_rate;
 
 	/* mod_mem_cache (server-wide) */
 	long long		 mcache_size;		/* KiB */

@@ -172,7 +172,10 @@ hexdigit(int c)
 	return -1;
 }
 
-/* decode - %XX into bytes; %2F kept as is (when allowed). */
+/*
+ * decode - %XX into bytes.  %2F: refused (0, Apache's default), decoded
+ * (1, On) or kept encoded (2, NoDecode).
+ */
 static int
 decode(const char *in, size_t len, int allow_slashes, char *out,
     size_t outlen, size_t *n)
@@ -192,7 +195,9 @@ decode(const char *in, size_t len, int allow_slashes, char *out,
 			c = h * 16 + l;
 			if (c == 0)
 				return 400;
-			if (c == '/') {
+			if (c == '/' && allow_slashes == 1)
+				;	/* On: decoded like any other */
+			else if (c == '/') {
 				if (!allow_slashes)
 					return 404;
 				if (o + 3 > outlen)

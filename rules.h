@@ -18,8 +18,8 @@ int	rules_access(const struct gw_access *, const struct sockaddr *,
 
 /*
  * rules_path - the path of a request-target made fit for matching:
- * %XX decoded (but %2F, which stays encoded when AllowEncodedSlashes
- * lets it through), dot-segments removed.  Writes at most outlen bytes
+ * %XX decoded, dot-segments removed.  %2F follows AllowEncodedSlashes:
+ * 0 Off (refused), 1 On (decoded), 2 NoDecode (kept as %2F).  Writes at most outlen bytes
  * to out.  Returns 0, or the status to refuse the request with: 400
  * (bad escape, %00, a path that climbs above the root), 404 (encoded
  * slash while refused, as Apache), 414 (too long).

@@ -1,6 +1,5 @@
 /*
- * worker.h - a worker's life: privileges, the accept loop, and (until
- * the proxy engine lands) the fixed answer to every request.
+ * worker.h - a worker's life: privileges and the accept loop.
  */
 #ifndef WORKER_H
 #define WORKER_H
@@ -43,7 +42,5 @@ void		 worker_main(struct gw_worker *, const struct gw_creds *,
 void		 worker_signals(void);
 /* worker_run - accept and serve until told to stop; -1 on fatal error. */
 int		 worker_run(struct gw_worker *);
-/* worker_fixed_response - serve one connection with the fixed answer. */
-void		 worker_fixed_response(struct gw_worker *, int fd);
 
 #endif /* WORKER_H */

@@ -5,6 +5,11 @@
  * worker replacement, pool growth, MaxConnectionsPerChild, several
  * listeners, graceful stop, -X and the User/Group drop.  Nothing here
  * assumes timing: every wait polls for a condition, bounded.
+ *
+ * Requests ask for the file testlib puts in DocumentRoot (served
+ * locally: no ProxyPass).  Which process answered is the one holding
+ * the server side of the connection (gwt_server_pid), looked up while
+ * the connection is open.
  */
 #include "config.h"
 
@@ -77,12 +82,41 @@ start(const char *extra)
 	REQUIRE(S.nports >= 1, "no \"listening on\" line");
 }
 
+/* check_doc - a whole, right answer for GWT_DOC_PATH. */
+static void
+check_doc(const struct gwt_resp *r)
+{
+	REQUIRE(r->status == 200, "status %d", r->status);
+	REQUIRE(strcmp(r->body, GWT_DOC_BODY) == 0, "body \"%s\"", r->body);
+}
+
+/* request - GWT_KA_REQ on fd, answered (any status), r->pid found. */
+static void
+request(int fd, struct gwt_resp *r, const char *what)
+{
+	REQUIRE(gwt_request_pid(S.pid, fd, GWT_KA_REQ, r, 20) == 0,
+	    "%s: %s (status %d)", what, r->pid == -1 ? "no gatewayd process "
+	    "holds the connection" : "no whole answer", r->status);
+}
+
+/* get_from - GET the document on a new connection; who served it. */
+static void
+get_from(pid_t master, struct gwt_resp *r)
+{
+	int	 rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = gwt_get(master, HOST, PORT, r);
+	REQUIRE(rc == 0, "GET: %s (status %d)", r->pid == -1 ? "no gatewayd "
+	    "process held the connection" : "no whole answer", r->status);
+	check_doc(r);
+	REQUIRE(r->pid > 0, "no server pid");
+}
+
 static void
 get_ok(struct gwt_resp *r)
 {
-	REQUIRE(gwt_get(HOST, PORT, r) == 0, "GET failed");
-	REQUIRE(r->status == 200, "status %d", r->status);
-	REQUIRE(r->pid > 0, "no pid in body \"%s\"", r->body);
+	get_from(S.pid, r);
 }
 
 static int
@@ -107,7 +141,6 @@ wait_stopped(int timeout_s)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-#define KA_REQ	"GET / HTTP/1.1\r\nHost: test\r\n\r\n"
 #define POOL	"StartServers 2\nMinSpareServers 2\nMaxSpareServers 4\n"
 
 /*--------------------------------------------------------------------*/
@@ -165,11 +198,11 @@ START_TEST(test_syntax_bad)
 	const char	*args[] = { "-t", "-f", S.conf, NULL };
 	char		 out[4096], want[256];
 
-	/* line 7: see gwt_write_conf */
+	/* line 8: see gwt_write_conf */
 	REQUIRE(gwt_write_conf(&S, NULL, "NoSuchDirective on") == 0, "conf");
 	REQUIRE(gwt_run(args, GWT_WAIT, out, sizeof(out)) == 1,
 	    "-t did not fail: %s", out);
-	(void)snprintf(want, sizeof(want), "%s:7", S.conf);
+	(void)snprintf(want, sizeof(want), "%s:8", S.conf);
 	REQUIRE(strstr(out, want) != NULL, "no %s in: %s", want, out);
 	REQUIRE(strstr(out, "Syntax OK") == NULL, "Syntax OK: %s", out);
 }
@@ -244,6 +277,7 @@ START_TEST(test_graceful_keepalive)
 {
 	struct gwt_resp	 r;
 	pid_t		 old[64];
+	char		 what[64];
 	int		 fd[3], i, n, round, fresh = 0, reopened = 0;
 
 	start("StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n"
@@ -251,8 +285,9 @@ START_TEST(test_graceful_keepalive)
 	for (i = 0; i < 3; i++) {
 		REQUIRE((fd[i] = gwt_connect(HOST, PORT, 10)) != -1,
 		    "connect");
-		REQUIRE(gwt_request(fd[i], KA_REQ, &r, 15) == 0 &&
-		    r.status == 200 && !r.close, "first request");
+		request(fd[i], &r, "first request");
+		check_doc(&r);
+		REQUIRE(!r.close, "first request closed");
 	}
 	/* 3 busy + MinSpare 4 idle: the pool is settled at 7 */
 	REQUIRE(gwt_wait_children(S.pid, 7, GWT_WAIT) >= 7, "pool");
@@ -261,9 +296,9 @@ START_TEST(test_graceful_keepalive)
 	for (round = 0; round < 200 && (fresh < 3 || reopened < 3);
 	    round++) {
 		for (i = 0; i < 3; i++) {
-			REQUIRE(gwt_request(fd[i], KA_REQ, &r, 15) == 0,
-			    "request failed in round %d", round);
-			REQUIRE(r.status == 200, "status %d", r.status);
+			(void)snprintf(what, sizeof(what), "round %d", round);
+			request(fd[i], &r, what);
+			check_doc(&r);
 			if (!in_set((pid_t)r.pid, old, n))
 				fresh++;
 			if (r.close) {
@@ -297,7 +332,7 @@ START_TEST(test_hup_broken_config)
 	n = gwt_children(S.pid, kids, 64);
 	REQUIRE(gwt_write_conf(&S, NULL, "NoSuchDirective on") == 0, "conf");
 	REQUIRE(kill(S.pid, SIGHUP) == 0, "kill");
-	(void)snprintf(want, sizeof(want), "%s:7", S.conf);
+	(void)snprintf(want, sizeof(want), "%s:8", S.conf);
 	REQUIRE(gwt_wait_log(&S, want, 1, GWT_WAIT) == 0,
 	    "error log does not name %s", want);
 	REQUIRE(gwt_wait_log(&S, "restart refused", 1, GWT_WAIT) == 0,
@@ -338,9 +373,11 @@ START_TEST(test_hup_listeners)
 	    "%d listening lines", S.nports);
 	REQUIRE(S.ports[0] == port, "first listener reopened on port %d",
 	    S.ports[0]);
-	for (i = 0; i < 2; i++)
-		REQUIRE(gwt_get(S.hosts[i], S.ports[i], &r) == 0 &&
-		    r.status == 200, "GET on %s:%d", S.hosts[i], S.ports[i]);
+	for (i = 0; i < 2; i++) {
+		REQUIRE(gwt_get(S.pid, S.hosts[i], S.ports[i], &r) == 0,
+		    "GET on %s:%d", S.hosts[i], S.ports[i]);
+		check_doc(&r);
+	}
 	/* and back to one: the second socket is closed */
 	REQUIRE(gwt_write_conf(&S, NULL, POOL) == 0, "conf");
 	REQUIRE(kill(S.pid, SIGHUP) == 0, "kill");
@@ -382,8 +419,8 @@ START_TEST(test_kill9_worker)
 	start("StartServers 3\nMinSpareServers 3\nMaxSpareServers 6\n"
 	    "KeepAliveTimeout 30\n");
 	REQUIRE((fd = gwt_connect(HOST, PORT, 10)) != -1, "connect");
-	REQUIRE(gwt_request(fd, KA_REQ, &r, 15) == 0 && r.status == 200,
-	    "request");
+	request(fd, &r, "request");
+	check_doc(&r);
 	held = r.pid;
 	REQUIRE(gwt_wait_children(S.pid, 3, GWT_WAIT) >= 3, "pool");
 	n = gwt_children(S.pid, kids, 64);
@@ -398,8 +435,8 @@ START_TEST(test_kill9_worker)
 	REQUIRE(gwt_wait_gone(victim, GWT_WAIT) == 0, "victim alive");
 	REQUIRE(gwt_wait_children(S.pid, 3, GWT_WAIT) >= 3,
 	    "worker not replaced");
-	REQUIRE(gwt_request(fd, KA_REQ, &r, 15) == 0 && r.status == 200,
-	    "held connection broken");
+	request(fd, &r, "held connection broken");
+	check_doc(&r);
 	REQUIRE(r.pid == held, "held connection moved to %ld", r.pid);
 	(void)close(fd);
 }
@@ -426,6 +463,7 @@ START_TEST(test_pool_growth)
 {
 	struct gwt_resp	 r;
 	pid_t		 seen[8];
+	char		 what[32];
 	int		 fd[6], i, j;
 
 	start("StartServers 2\nMinSpareServers 2\nMaxSpareServers 4\n"
@@ -437,8 +475,9 @@ START_TEST(test_pool_growth)
 	REQUIRE(gwt_wait_children(S.pid, 6, GWT_WAIT) >= 6,
 	    "pool did not grow");
 	for (i = 0; i < 6; i++) {
-		REQUIRE(gwt_request(fd[i], KA_REQ, &r, 20) == 0 &&
-		    r.status == 200, "request %d", i);
+		(void)snprintf(what, sizeof(what), "request %d", i);
+		request(fd[i], &r, what);
+		check_doc(&r);
 		seen[i] = (pid_t)r.pid;
 		for (j = 0; j < i; j++)
 			REQUIRE(seen[j] != seen[i],
@@ -520,9 +559,10 @@ START_TEST(test_two_listeners)
 	REQUIRE(S.nports == 2, "%d listeners logged", S.nports);
 	for (k = 0; k < 6; k++)
 		for (i = 0; i < 2; i++) {
-			REQUIRE(gwt_get(S.hosts[i], S.ports[i], &r) == 0 &&
-			    r.status == 200, "GET on %s port %d", S.hosts[i],
-			    S.ports[i]);
+			REQUIRE(gwt_get(S.pid, S.hosts[i], S.ports[i], &r) ==
+			    0, "GET on %s port %d", S.hosts[i], S.ports[i]);
+			check_doc(&r);
+			REQUIRE(r.pid != S.pid, "the master answered");
 		}
 }
 END_TEST
@@ -536,8 +576,9 @@ START_TEST(test_graceful_stop)
 
 	start(POOL "KeepAliveTimeout 30\n");
 	REQUIRE((fd = gwt_connect(HOST, PORT, 10)) != -1, "connect");
-	REQUIRE(gwt_request(fd, KA_REQ, &r, 15) == 0 && r.status == 200 &&
-	    !r.close, "first request");
+	request(fd, &r, "first request");
+	check_doc(&r);
+	REQUIRE(!r.close, "first request closed");
 	held = r.pid;
 	n = gwt_children(S.pid, kids, 64);
 	REQUIRE(kill(S.pid, SIGWINCH) == 0, "kill");
@@ -555,8 +596,8 @@ START_TEST(test_graceful_stop)
 	/* answered by the same worker until it says close (the log line
 	 * may come before the worker is told) */
 	for (i = 0; i < 100; i++) {
-		REQUIRE(gwt_request(fd, KA_REQ, &r, 15) == 0 &&
-		    r.status == 200, "open connection got no answer");
+		request(fd, &r, "open connection got no answer");
+		check_doc(&r);
 		REQUIRE(r.pid == held, "answered by %ld", r.pid);
 		if (r.close)
 			break;
@@ -583,8 +624,9 @@ START_TEST(test_graceful_stop_timeout)
 
 	start(POOL "KeepAliveTimeout 300\nGracefulShutdownTimeout 1\n");
 	REQUIRE((fd = gwt_connect(HOST, PORT, 10)) != -1, "connect");
-	REQUIRE(gwt_request(fd, KA_REQ, &r, 15) == 0 && r.status == 200 &&
-	    !r.close, "first request");
+	request(fd, &r, "first request");
+	check_doc(&r);
+	REQUIRE(!r.close, "first request closed");
 	REQUIRE(kill(S.pid, SIGWINCH) == 0, "kill");
 	REQUIRE(wait_stopped(GWT_WAIT) == 0, "master did not exit 0");
 	REQUIRE(gwt_log_count(&S, "GracefulShutdownTimeout") == 1,
@@ -664,7 +706,8 @@ START_TEST(test_daemon_mode)
 	REQUIRE(pid > 0 && gwt_alive((pid_t)pid), "no live pid in PidFile");
 	REQUIRE(getsid((pid_t)pid) != getsid(0), "daemon kept our session");
 	REQUIRE(gwt_parse_ports(&S) == 0, "no port");
-	get_ok(&r);
+	get_from((pid_t)pid, &r);
+	REQUIRE(r.pid != pid, "the master answered");
 	REQUIRE(gwt_run(stop_args, GWT_WAIT, out, sizeof(out)) == 0,
 	    "-k stop: %s", out);
 	REQUIRE(gwt_wait_gone((pid_t)pid, GWT_WAIT) == 0, "daemon stays");

@@ -25,6 +25,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@ nap(void)
 int
 gwt_setup(struct gwt_server *s)
 {
+	char	 doc[256];
+
 	memset(s, 0, sizeof(*s));
 	(void)snprintf(s->dir, sizeof(s->dir), "/tmp/gwtest.XXXXXX");
 	if (mkdtemp(s->dir) == NULL || chmod(s->dir, 0755) == -1)
@@ -61,6 +64,12 @@ gwt_setup(struct gwt_server *s)
 	(void)snprintf(s->pidfile, sizeof(s->pidfile), "%s/gatewayd.pid",
 	    s->dir);
 	(void)snprintf(s->out, sizeof(s->out), "%s/stdout", s->dir);
+	(void)snprintf(s->docroot, sizeof(s->docroot), "%s/htdocs", s->dir);
+	(void)snprintf(doc, sizeof(doc), "%s%s", s->docroot, GWT_DOC_PATH);
+	/* workers may run as nobody: world-readable whatever the umask */
+	if (mkdir(s->docroot, 0755) == -1 || chmod(s->docroot, 0755) == -1 ||
+	    gwt_write_file(doc, GWT_DOC_BODY) == -1 || chmod(doc, 0644) == -1)
+		return -1;
 	return 0;
 }
 
@@ -91,9 +100,10 @@ gwt_write_conf(struct gwt_server *s, const char *listen, const char *extra)
 	    "PidFile \"%s\"\n"
 	    "ErrorLog \"%s\"\n"
 	    "LogLevel info\n"
+	    "DocumentRoot \"%s\"\n"
 	    "%s\n"
 	    "%s\n",
-	    s->dir, s->pidfile, s->errlog,
+	    s->dir, s->pidfile, s->errlog, s->docroot,
 	    listen != NULL ? listen : "Listen 127.0.0.1:0",
 	    extra != NULL ? extra : "");
 	if (n < 0 || (size_t)n >= sizeof(buf))
@@ -564,7 +574,7 @@ int
 gwt_request(int fd, const char *req, struct gwt_resp *r, int timeout_s)
 {
 	long long	 end = now_ms() + timeout_s * 1000LL;
-	char		 buf[4096], *hend, *p;
+	char		 buf[4096], *hend;
 	size_t		 off = 0, len = strlen(req), have;
 	ssize_t		 n;
 	long		 clen;
@@ -604,21 +614,227 @@ gwt_request(int fd, const char *req, struct gwt_resp *r, int timeout_s)
 		have += (size_t)n;
 	}
 	r->body[have] = '\0';
-	if ((p = strstr(r->body, "pid ")) != NULL)
-		r->pid = atol(p + 4);
 	return 0;
 }
 
-/* gwt_get - one GET / on a new connection with "Connection: close". */
+/*
+ * gwt_request_pid - gwt_request, and the process that answered.  The
+ * holder of an accepted connection cannot change while the connection
+ * stays open, so it is looked up once before the request (the only way
+ * when the answer says close and the server may already be closing);
+ * if the server had not accepted yet, after the answer, polling
+ * briefly: it has accepted by then, and a worker that says close keeps
+ * its socket through the lingering close, as we keep ours open.
+ */
 int
-gwt_get(const char *host, int port, struct gwt_resp *r)
+gwt_request_pid(pid_t master, int fd, const char *req, struct gwt_resp *r,
+    int timeout_s)
+{
+	pid_t	 before, after;
+
+	before = gwt_server_pid(master, fd, 0);
+	if (gwt_request(fd, req, r, timeout_s) == -1)
+		return -1;
+	if (before > 0 && r->close) {
+		r->pid = before;
+		return 0;
+	}
+	after = gwt_server_pid(master, fd, GWT_PID_WAIT);
+	r->pid = after > 0 && (before <= 0 || before == after) ? after : -1;
+	return r->pid > 0 ? 0 : -1;
+}
+
+/* gwt_get - one keep-alive GET GWT_DOC_PATH on a new connection. */
+int
+gwt_get(pid_t master, const char *host, int port, struct gwt_resp *r)
 {
 	int	 fd, rc;
 
 	if ((fd = gwt_connect(host, port, 10)) == -1)
 		return -1;
-	rc = gwt_request(fd, "GET / HTTP/1.1\r\nHost: test\r\n"
-	    "Connection: close\r\n\r\n", r, 15);
+	if (master > 0)
+		rc = gwt_request_pid(master, fd, GWT_KA_REQ, r, 15);
+	else
+		rc = gwt_request(fd, GWT_KA_REQ, r, 15);
 	(void)close(fd);
 	return rc;
+}
+
+/*--------------------------------------------------------------------
+ * Which process serves a connection: the server side of a client
+ * socket is the /proc/net/tcp{,6} row whose local end is the client's
+ * peer and whose remote end is the client's own address; its inode
+ * then shows as "socket:[inode]" in /proc/PID/fd of the holder.
+ */
+
+/* An endpoint, IPv4 as v4-mapped IPv6. */
+struct gwt_ep {
+	unsigned char	 a[16];
+	unsigned	 port;
+};
+
+static int
+ep_from_sa(const struct sockaddr_storage *ss, struct gwt_ep *ep)
+{
+	const struct sockaddr_in	*s4 = (const void *)ss;
+	const struct sockaddr_in6	*s6 = (const void *)ss;
+
+	memset(ep, 0, sizeof(*ep));
+	if (ss->ss_family == AF_INET) {
+		ep->a[10] = ep->a[11] = 0xff;
+		memcpy(ep->a + 12, &s4->sin_addr, 4);
+		ep->port = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		memcpy(ep->a, &s6->sin6_addr, 16);
+		ep->port = ntohs(s6->sin6_port);
+	} else
+		return -1;
+	return 0;
+}
+
+/*
+ * ep_from_hex - "0100007F:1F90": the kernel prints each 32-bit word of
+ * the network-order address as a native integer (%08X), and the port
+ * in host order (%04X).
+ */
+static int
+ep_from_hex(const char *hex, unsigned port, struct gwt_ep *ep)
+{
+	char		 w[9], *end;
+	uint32_t	 v;
+	size_t		 i, n = strlen(hex);
+	unsigned char	*dst;
+
+	if (n != 8 && n != 32)
+		return -1;
+	memset(ep, 0, sizeof(*ep));
+	if (n == 8) {
+		ep->a[10] = ep->a[11] = 0xff;
+		dst = ep->a + 12;
+	} else
+		dst = ep->a;
+	for (i = 0; i < n / 8; i++) {
+		memcpy(w, hex + i * 8, 8);
+		w[8] = '\0';
+		v = (uint32_t)strtoul(w, &end, 16);
+		if (*end != '\0')
+			return -1;
+		memcpy(dst + i * 4, &v, 4);
+	}
+	ep->port = port;
+	return 0;
+}
+
+static int
+ep_eq(const struct gwt_ep *a, const struct gwt_ep *b)
+{
+	return a->port == b->port && memcmp(a->a, b->a, 16) == 0;
+}
+
+/* tcp_inode - the inode of the socket local -> remote in file, or 0. */
+static unsigned long
+tcp_inode(const char *file, const struct gwt_ep *local,
+    const struct gwt_ep *remote)
+{
+	struct gwt_ep	 l, r;
+	FILE		*fp;
+	char		 line[512], la[40], ra[40];
+	unsigned	 lp, rp, st;
+	unsigned long	 ino, found = 0;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		return 0;
+	while (found == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x "
+		    "%x %*x:%*x %*x:%*x %*x %*u %*d %lu", la, &lp, ra, &rp,
+		    &st, &ino) != 6 || ino == 0)
+			continue;	/* the header, or no socket yet */
+		if (ep_from_hex(la, lp, &l) == 0 &&
+		    ep_from_hex(ra, rp, &r) == 0 && ep_eq(&l, local) &&
+		    ep_eq(&r, remote))
+			found = ino;
+	}
+	(void)fclose(fp);
+	return found;
+}
+
+/* holds - has pid a descriptor on want ("socket:[inode]")? */
+static int
+holds(pid_t pid, const char *want)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[320], link[64];
+	ssize_t		 n;
+	int		 found = 0;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(path, sizeof(path), "/proc/%ld/fd/%s",
+		    (long)pid, e->d_name);
+		if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[n] = '\0';
+		found = strcmp(link, want) == 0;
+	}
+	(void)closedir(d);
+	return found;
+}
+
+/* holder - the one process of master's family holding inode, or -1. */
+static pid_t
+holder(pid_t master, unsigned long inode)
+{
+	pid_t	 procs[257], who = -1;
+	char	 want[48];
+	int	 i, n, nheld = 0;
+
+	(void)snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	if ((n = gwt_children(master, procs, 256)) < 0)
+		return -1;
+	if (n > 256)
+		n = 256;
+	procs[n++] = master;
+	for (i = 0; i < n; i++)
+		if (holds(procs[i], want)) {
+			who = procs[i];
+			nheld++;
+		}
+	return nheld == 1 ? who : -1;
+}
+
+pid_t
+gwt_server_pid(pid_t master, int fd, int timeout_s)
+{
+	struct sockaddr_storage	 ss;
+	struct gwt_ep		 client, server;
+	socklen_t		 sl;
+	long long		 end = now_ms() + timeout_s * 1000LL;
+	unsigned long		 ino;
+	pid_t			 who;
+
+	sl = sizeof(ss);
+	if (master <= 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    ep_from_sa(&ss, &client) == -1)
+		return -1;
+	sl = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    ep_from_sa(&ss, &server) == -1)
+		return -1;
+	for (;;) {
+		/* not accepted yet: there is a row, but without an inode */
+		if ((ino = tcp_inode("/proc/net/tcp", &server, &client)) == 0)
+			ino = tcp_inode("/proc/net/tcp6", &server, &client);
+		if (ino != 0 && (who = holder(master, ino)) > 0)
+			return who;
+		if (now_ms() >= end)
+			return -1;
+		nap();
+	}
 }

@@ -1,8 +1,11 @@
 /*
  * testlib.h - helpers for the integration tests: a temp dir with a
  * config, the real gatewayd binary started in the foreground, waiting on
- * its error log, a small HTTP/1.1 client with deadlines, and counting a
- * master's children through /proc.  Every wait is bounded polling.
+ * its error log, a small HTTP/1.1 client with deadlines, counting a
+ * master's children through /proc, and finding which of them serves a
+ * connection (its socket inode in /proc/net/tcp and /proc/PID/fd; as
+ * root that needs CAP_SYS_PTRACE, since workers run as another user).
+ * Every wait is bounded polling.
  */
 #ifndef TESTLIB_H
 #define TESTLIB_H
@@ -12,7 +15,14 @@
 #include <stddef.h>
 
 #define GWT_WAIT	30		/* seconds, for any condition */
+#define GWT_PID_WAIT	2		/* seconds, to find who serves a fd */
 #define GWT_MAXPORTS	4
+
+/* The file every server is given in its DocumentRoot, and a keep-alive
+ * request for it. */
+#define GWT_DOC_PATH	"/index.html"
+#define GWT_DOC_BODY	"<html><body>gatewayd test page</body></html>\n"
+#define GWT_KA_REQ	"GET " GWT_DOC_PATH " HTTP/1.1\r\nHost: test\r\n\r\n"
 
 struct gwt_server {
 	char		 dir[128];
@@ -20,6 +30,7 @@ struct gwt_server {
 	char		 errlog[192];
 	char		 pidfile[192];
 	char		 out[192];	/* the server's stdout and stderr */
+	char		 docroot[192];	/* holds GWT_DOC_PATH */
 	pid_t		 pid;		/* the process we started */
 	int		 nports;
 	int		 ports[GWT_MAXPORTS];
@@ -29,13 +40,15 @@ struct gwt_server {
 struct gwt_resp {
 	int		 status;
 	int		 close;		/* "Connection: close" */
-	long		 pid;		/* from the body, or 0 */
+	long		 pid;		/* serving process; 0 not asked, -1 not
+					   found */
 	char		 body[512];
 };
 
+/* gwt_setup - a temp dir, with DOCROOT/GWT_DOC_PATH holding GWT_DOC_BODY. */
 int	 gwt_setup(struct gwt_server *);
-/* gwt_write_conf - ServerRoot, PidFile, ErrorLog, listen (default
- * "Listen 127.0.0.1:0"), then extra lines. */
+/* gwt_write_conf - ServerRoot, PidFile, ErrorLog, LogLevel, DocumentRoot,
+ * listen (default "Listen 127.0.0.1:0"), then extra lines (from line 8). */
 int	 gwt_write_conf(struct gwt_server *, const char *listen,
 	    const char *extra);
 int	 gwt_write_file(const char *path, const char *text);
@@ -61,7 +74,17 @@ void	 gwt_teardown(struct gwt_server *);
 int	 gwt_connect(const char *host, int port, int timeout_s);
 int	 gwt_request(int fd, const char *req, struct gwt_resp *,
 	    int timeout_s);
-int	 gwt_get(const char *host, int port, struct gwt_resp *);
+/* gwt_server_pid - master or the child of master that holds the server
+ * side of the connected client socket fd; -1 if none is found (or more
+ * than one) within timeout_s (0: look once). */
+pid_t	 gwt_server_pid(pid_t master, int fd, int timeout_s);
+/* gwt_request_pid - gwt_request, and r->pid from gwt_server_pid;
+ * -1 if either fails. */
+int	 gwt_request_pid(pid_t master, int fd, const char *req,
+	    struct gwt_resp *, int timeout_s);
+/* gwt_get - GWT_KA_REQ on a new connection, r->pid (if master > 0) found
+ * before the connection is closed. */
+int	 gwt_get(pid_t master, const char *host, int port, struct gwt_resp *);
 int	 gwt_proc_ids(pid_t pid, const char *field, long ids[4]);
 
 #endif /* TESTLIB_H */

@@ -1,0 +1,115 @@
+/*
+ * health.c - backend error state in shared memory (see health.h).
+ *
+ * Slots are found by hashing the backend key ("host:port"), with linear
+ * probing.  Each slot's fields are single words updated with relaxed
+ * atomics; a lost race between two workers marking the same backend
+ * costs nothing but a second probe.  A full table simply stops
+ * remembering new backends (they are then tried every time).
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "health.h"
+
+#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+struct slot {
+	char		key[HEALTH_KEY];
+	long long	error_until;	/* time(), 0: healthy */
+};
+
+static struct slot	 private_table[HEALTH_SLOTS];
+static struct slot	*table = private_table;
+static int		 shared;
+
+int
+health_create(void)
+{
+	void *p;
+
+	if (shared)
+		return 0;
+	p = mmap(NULL, sizeof(private_table), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	table = p;
+	shared = 1;
+	return 0;
+}
+
+void
+health_destroy(void)
+{
+	if (shared)
+		(void)munmap(table, sizeof(private_table));
+	table = private_table;
+	shared = 0;
+}
+
+static uint32_t
+hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* find - the slot of key, claiming a free one when create is set. */
+static struct slot *
+find(const char *key, int create)
+{
+	uint32_t	 h = hash(key);
+	struct slot	*s;
+
+	if (strlen(key) >= HEALTH_KEY)
+		return NULL;
+	for (int i = 0; i < HEALTH_SLOTS; i++) {
+		s = &table[(h + (uint32_t)i) % HEALTH_SLOTS];
+		if (strcmp(s->key, key) == 0)
+			return s;
+		if (s->key[0] == '\0') {
+			if (!create)
+				return NULL;
+			/* claim: the key is written before it is used */
+			memcpy(s->key, key, strlen(key) + 1);
+			return s;
+		}
+	}
+	return NULL;
+}
+
+int
+health_in_error(const char *key)
+{
+	struct slot *s = find(key, 0);
+
+	return s != NULL && LOAD(&s->error_until) > (long long)time(NULL);
+}
+
+void
+health_set_error(const char *key, int seconds)
+{
+	struct slot *s = find(key, 1);
+
+	if (s != NULL)
+		STORE(&s->error_until, (long long)time(NULL) + seconds);
+}
+
+void
+health_clear(const char *key)
+{
+	struct slot *s = find(key, 0);
+
+	if (s != NULL && LOAD(&s->error_until) != 0)
+		STORE(&s->error_until, 0);
+}

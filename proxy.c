@@ -1,0 +1,2020 @@
+/*
+ * proxy.c - the proxy engine (see proxy.h).
+ *
+ * One client connection, one request at a time:
+ *   read head (deadline) -> http_parse_request -> vhost, path, route
+ *   (rules.c) -> access -> backend connection (pooled) -> request head
+ *   rewritten -> body streamed -> response head (deadline) -> rewritten
+ *   -> body streamed -> next request on a kept-alive connection.
+ * Bodies pass through fixed buffers, whatever their size.  This file
+ * chooses every status the gateway makes: 4xx for the client's faults,
+ * 502 for a bad backend answer, 503 for a backend that cannot be
+ * reached (it then stays in error state for `retry` seconds, for every
+ * worker), 504 when sending the request body to it times out.  As in
+ * Apache, a backend that does not answer in time gets 502.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "health.h"
+#include "http.h"
+#include "log.h"
+#include "proxy.h"
+#include "rules.h"
+#include "scoreboard.h"
+#include "worker.h"
+
+#define LINGER_MS	2000
+
+/* A backend, from a ProxyPass URL. */
+struct backend {
+	char		 scheme[8];
+	char		 host[256];	/* without brackets */
+	char		 port[8];
+	char		 hostport[280];	/* for Host: and the pool key */
+	const char	*path;		/* in the URL, from '/' (or "") */
+	size_t		 pathlen;
+};
+
+struct pooled {
+	char		 key[280];
+	int		 fd;
+	time_t		 since;
+};
+
+/* Per-process state: a worker is one process serving one connection. */
+static struct {
+	char		*bbuf;		/* backend read buffer */
+	char		*obuf;		/* heads being written */
+	struct pooled	 pool[PROXY_POOL];
+	int		 npool;
+	struct http_msg	 rm;		/* the backend's response head */
+} px;
+
+/* One request and what has been decided about it. */
+struct req {
+	struct http_msg		 m;
+	const struct gw_config	*cfg;
+	const struct gw_vhost	*vhost;
+	struct gw_worker	*w;
+	struct gw_conn		*c;		/* the client */
+	struct sockaddr_storage	 peer, local;
+	char			 peer_ip[INET6_ADDRSTRLEN];
+	char			 path[8192];	/* decoded, dots removed */
+	const char		*query;		/* raw, after '?', or NULL */
+	size_t			 qlen;
+	struct slice_raw {
+		const char	*p;
+		size_t		 n;
+	}			 rawpath;
+	char			 host[512];	/* Host, or the URI's */
+	int			 keepalive;	/* client may send another */
+	int			 status;	/* sent, for the log */
+	int			 head_sent;
+	int			 upgrading;	/* Upgrade sent to backend */
+	int			 body_done;	/* request body read whole */
+	int			 continued;	/* 100 Continue sent */
+	volatile sig_atomic_t	*stop;
+	volatile sig_atomic_t	*retire;
+};
+
+static int	send_error(struct req *, int, const char *);
+static long long stage_deadline(long long, int, int, int, unsigned long long,
+		    int);
+
+/*---------------------------------------------------------------------
+ * Small helpers
+ */
+
+static int
+timeout_ms(const struct gw_config *cfg)
+{
+	return cfg->timeout * 1000;
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+/* What the default error page says, as Apache's. */
+static const char *
+error_text(int status)
+{
+	switch (status) {
+	case 400: return "Your browser sent a request that this server "
+	    "could not understand.";
+	case 403: return "You don't have permission to access this resource.";
+	case 404: return "The requested URL was not found on this server.";
+	case 405: return "The requested method is not allowed for this URL.";
+	case 408: return "Server timeout waiting for the HTTP request from "
+	    "the client.";
+	case 413: return "The requested resource does not allow request data "
+	    "with this request, or the amount of data sent exceeds the "
+	    "capacity limit.";
+	case 414: return "The requested URL's length exceeds the capacity "
+	    "limit for this server.";
+	case 417: return "The expectation given in the Expect request-header "
+	    "field could not be met by this server.";
+	case 431: return "Your browser sent a request with header fields "
+	    "this server could not accept.";
+	case 501: return "This server does not support the action requested.";
+	case 502: return "The proxy server received an invalid response from "
+	    "an upstream server.";
+	case 503: return "The server is temporarily unable to service your "
+	    "request due to maintenance downtime or capacity problems. "
+	    "Please try again later.";
+	case 504: return "The gateway did not receive a timely response from "
+	    "the upstream server or application.";
+	case 505: return "This server does not support the HTTP version of "
+	    "the request.";
+	default: return "The server encountered an error.";
+	}
+}
+
+/* buf_printf - append to a bounded buffer; -1 when it would overflow. */
+static int
+buf_printf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+buf_printf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (*len >= cap)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap - *len)
+		return -1;
+	*len += (size_t)n;
+	return 0;
+}
+
+static int
+buf_add(char *buf, size_t cap, size_t *len, const char *s, size_t n)
+{
+	if (cap - *len < n)
+		return -1;
+	memcpy(buf + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+static void
+count_request(struct req *r, unsigned long long bytes)
+{
+	struct gw_worker *w = r->w;
+
+	if (w->sb != NULL) {
+		w->sb->slots[w->slot].requests++;
+		w->sb->slots[w->slot].bytes += bytes;
+	}
+}
+
+/*---------------------------------------------------------------------
+ * Backend URLs and the connection pool
+ */
+
+static int
+parse_backend(const char *url, struct backend *b)
+{
+	const char	*h, *end, *colon, *rb;
+	size_t		 n;
+
+	memset(b, 0, sizeof(*b));
+	if ((h = strstr(url, "://")) == NULL || (size_t)(h - url) >=
+	    sizeof(b->scheme))
+		return -1;
+	memcpy(b->scheme, url, (size_t)(h - url));
+	h += 3;
+	end = h + strcspn(h, "/?");
+	if (*h == '[') {
+		if ((rb = memchr(h, ']', (size_t)(end - h))) == NULL)
+			return -1;
+		n = (size_t)(rb - h - 1);
+		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+		if (n >= sizeof(b->host))
+			return -1;
+		memcpy(b->host, h + 1, n);
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		n = (size_t)((colon ? colon : end) - h);
+		if (n == 0 || n >= sizeof(b->host))
+			return -1;
+		memcpy(b->host, h, n);
+	}
+	if (colon != NULL) {
+		n = (size_t)(end - colon - 1);
+		if (n == 0 || n >= sizeof(b->port))
+			return -1;
+		memcpy(b->port, colon + 1, n);
+	} else
+		strcpy(b->port, strcasecmp(b->scheme, "https") == 0 ||
+		    strcasecmp(b->scheme, "wss") == 0 ? "443" : "80");
+	if (colon != NULL && strcmp(b->port, strcasecmp(b->scheme, "http") ==
+	    0 ? "80" : "443") != 0)
+		(void)snprintf(b->hostport, sizeof(b->hostport), "%s%s%s:%s",
+		    *h == '[' ? "[" : "", b->host, *h == '[' ? "]" : "",
+		    b->port);
+	else
+		(void)snprintf(b->hostport, sizeof(b->hostport), "%s%s%s",
+		    *h == '[' ? "[" : "", b->host, *h == '[' ? "]" : "");
+	b->path = end;
+	b->pathlen = strlen(end);
+	return 0;
+}
+
+static void
+pool_close(int i)
+{
+	(void)close(px.pool[i].fd);
+	px.pool[i] = px.pool[--px.npool];
+}
+
+void
+proxy_pool_flush(void)
+{
+	while (px.npool > 0)
+		pool_close(px.npool - 1);
+}
+
+/* pool_get - an idle connection to key still fit for use, or -1. */
+static int
+pool_get(const char *key, int ttl)
+{
+	time_t	now = time(NULL);
+	int	i, fd;
+
+	for (i = px.npool - 1; i >= 0; i--) {
+		if (strcmp(px.pool[i].key, key) != 0)
+			continue;
+		if ((ttl > 0 && now - px.pool[i].since >= ttl) ||
+		    !conn_alive(px.pool[i].fd)) {
+			pool_close(i);
+			continue;
+		}
+		fd = px.pool[i].fd;
+		px.pool[i] = px.pool[--px.npool];
+		return fd;
+	}
+	return -1;
+}
+
+static void
+pool_put(const char *key, int fd)
+{
+	if (px.npool == PROXY_POOL)
+		pool_close(0);
+	(void)snprintf(px.pool[px.npool].key, sizeof(px.pool[0].key), "%s",
+	    key);
+	px.pool[px.npool].fd = fd;
+	px.pool[px.npool].since = time(NULL);
+	px.npool++;
+}
+
+/*
+ * backend_connect - a new connection to b within ms.  Names are looked
+ * up here (XXX: getaddrinfo has no deadline; IP literals never block).
+ */
+static int
+backend_connect(struct req *r, const struct backend *b, int ms, int keepalive)
+{
+	struct addrinfo	 hints, *res, *ai;
+	int		 fd = -1, e, one = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	if ((e = getaddrinfo(b->host, b->port, &hints, &res)) != 0) {
+		log_msg(GW_LOG_ERR, "proxy: cannot resolve backend %s: %s",
+		    b->hostport, gai_strerror(e));
+		errno = EHOSTUNREACH;
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = conn_connect(ai->ai_addr, ai->ai_addrlen, ms, r->stop);
+		if (fd >= 0)
+			break;
+	}
+	e = errno;
+	freeaddrinfo(res);
+	if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) == -1)
+		log_errno(GW_LOG_DEBUG, "setsockopt(TCP_NODELAY)");
+	if (fd >= 0 && keepalive && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE,
+	    &one, sizeof(one)) == -1)
+		log_errno(GW_LOG_DEBUG, "setsockopt(SO_KEEPALIVE)");
+	errno = e;
+	return fd;
+}
+
+/*---------------------------------------------------------------------
+ * Answers made here: errors (with ErrorDocument) and local files
+ */
+
+static const struct gw_errordoc *
+find_errordoc(const struct gw_errordoc *e, int status)
+{
+	const struct gw_errordoc *found = NULL;
+
+	for (; e != NULL; e = e->next)
+		if (e->status == status)
+			found = e;	/* the last one given wins */
+	return found;
+}
+
+/* errordoc - the ErrorDocument for status: <Location>, vhost, main. */
+static const struct gw_errordoc *
+errordoc(const struct req *r, int status)
+{
+	const struct gw_vhost		*v = r->vhost;
+	const struct gw_dir		*d;
+	const struct gw_errordoc	*e = NULL;
+
+	if (v == NULL)
+		v = &r->cfg->main;
+	for (d = v->dirs; d != NULL; d = d->next)
+		if (d->kind == GW_DIR_LOCATION && !d->is_regex &&
+		    rules_prefix(d->match, r->path) > 0 &&
+		    (e = find_errordoc(d->errordocs, status)) != NULL)
+			return e;
+	if ((e = find_errordoc(v->errordocs, status)) != NULL)
+		return e;
+	if (v != &r->cfg->main)
+		e = find_errordoc(r->cfg->main.errordocs, status);
+	return e;
+}
+
+/*
+ * local_file - the file a local path maps to: the longest Alias, else
+ * DocumentRoot.  0 with out filled, -1 when nothing maps it.
+ */
+static int
+local_file(const struct req *r, const char *path, char *out, size_t outlen)
+{
+	const struct gw_vhost	*vs[2] = { r->vhost, &r->cfg->main };
+	const struct gw_strlist	*a;
+	size_t			 best = 0, n;
+	const char		*dir = NULL, *sp;
+
+	for (int i = 0; i < 2; i++) {
+		if (vs[i] == NULL || (i == 1 && vs[0] == vs[1]))
+			continue;
+		for (a = vs[i]->aliases_path; a != NULL; a = a->next) {
+			sp = strchr(a->s, ' ');
+			n = (size_t)(sp - a->s);
+			if (n > best && strncmp(path, a->s, n) == 0 &&
+			    (a->s[n - 1] == '/' || path[n] == '/' ||
+			    path[n] == '\0')) {
+				best = n;
+				dir = sp + 1;
+			}
+		}
+	}
+	if (dir == NULL) {
+		dir = r->vhost ? r->vhost->document_root : NULL;
+		if (dir == NULL)
+			dir = r->cfg->main.document_root;
+		if (dir == NULL)
+			return -1;
+		best = 0;
+	}
+	if ((size_t)snprintf(out, outlen, "%s%s%s", dir, path[best] == '/' ||
+	    path[best] == '\0' ? "" : "/", path + best) >= outlen)
+		return -1;
+	return 0;
+}
+
+static const char *
+mime_type(const char *path)
+{
+	static const char *const types[][2] = {
+		{ ".html", "text/html" }, { ".htm", "text/html" },
+		{ ".css", "text/css" }, { ".js", "text/javascript" },
+		{ ".txt", "text/plain" }, { ".png", "image/png" },
+		{ ".gif", "image/gif" }, { ".jpg", "image/jpeg" },
+		{ ".svg", "image/svg+xml" }, { ".ico", "image/x-icon" },
+		{ ".json", "application/json" },
+	};
+	const char *dot = strrchr(path, '.');
+
+	for (size_t i = 0; dot != NULL && i < sizeof(types) /
+	    sizeof(types[0]); i++)
+		if (strcasecmp(dot, types[i][0]) == 0)
+			return types[i][1];
+	return "application/octet-stream";
+}
+
+/* send_head - a response head we make, with the framing we know. */
+static int
+send_head(struct req *r, int status, const char *ctype, long long length,
+    const char *extra)
+{
+	size_t	len = 0;
+	char	date[64];
+	time_t	now = time(NULL);
+	struct tm tm;
+
+	/* a body left unread would be taken for the next request */
+	if (r->m.body != HTTP_BODY_NONE && !r->body_done)
+		r->keepalive = 0;
+	if (gmtime_r(&now, &tm) == NULL || strftime(date, sizeof(date),
+	    "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+		date[0] = '\0';
+	if (buf_printf(px.obuf, PROXY_BUF, &len, "HTTP/1.1 %d %s\r\n"
+	    "Date: %s\r\nServer: %s\r\n", status, reason(status), date,
+	    GW_NAME) == -1)
+		return -1;
+	if (length >= 0 && buf_printf(px.obuf, PROXY_BUF, &len,
+	    "Content-Length: %lld\r\n", length) == -1)
+		return -1;
+	if (ctype != NULL && buf_printf(px.obuf, PROXY_BUF, &len,
+	    "Content-Type: %s\r\n", ctype) == -1)
+		return -1;
+	if (extra != NULL && buf_printf(px.obuf, PROXY_BUF, &len, "%s",
+	    extra) == -1)
+		return -1;
+	if (buf_printf(px.obuf, PROXY_BUF, &len, "%s\r\n", r->keepalive ?
+	    (r->m.version == 10 ? "Connection: keep-alive\r\n" : "") :
+	    "Connection: close\r\n") == -1)
+		return -1;
+	r->status = status;
+	r->head_sent = 1;
+	return conn_write(r->c, px.obuf, len, timeout_ms(r->cfg));
+}
+
+/* send_file - a local file as the answer, with the given status. */
+static int
+send_file(struct req *r, int status, const char *file)
+{
+	struct stat	 st;
+	char		 buf[16384];
+	ssize_t		 n;
+	off_t		 left;
+	int		 fd;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		return 1;
+	}
+	if (send_head(r, status, mime_type(file), (long long)st.st_size,
+	    NULL) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	for (left = st.st_size; r->m.mcode != HTTP_M_HEAD && left > 0;
+	    left -= n) {
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0 || conn_write(r->c, buf, (size_t)n,
+		    timeout_ms(r->cfg)) == -1) {
+			(void)close(fd);
+			r->keepalive = 0;
+			return -1;	/* head promised more: close */
+		}
+	}
+	(void)close(fd);
+	return 0;
+}
+
+/* default_page - Apache's built-in error page. */
+static int
+default_page(struct req *r, int status, const char *extra)
+{
+	char	body[1024];
+	int	n;
+
+	n = snprintf(body, sizeof(body),
+	    "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n"
+	    "<html><head>\n<title>%d %s</title>\n</head><body>\n"
+	    "<h1>%s</h1>\n<p>%s</p>\n</body></html>\n", status,
+	    reason(status), reason(status), error_text(status));
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return -1;
+	if (send_head(r, status, "text/html; charset=iso-8859-1", n,
+	    extra) == -1)
+		return -1;
+	if (r->m.mcode == HTTP_M_HEAD)
+		return 0;
+	return conn_write(r->c, body, (size_t)n, timeout_ms(r->cfg));
+}
+
+/*
+ * send_error - answer with status: the ErrorDocument if one is set
+ * (text, a redirect, or a local file), else the built-in page.
+ */
+static int
+send_error(struct req *r, int status, const char *extra)
+{
+	const struct gw_errordoc	*e;
+	char				 file[4096], hdr[4200];
+	size_t				 n;
+
+	if (status >= 500 || status == 400 || status == 408 || status == 413 ||
+	    status == 414 || status == 431 || status == 505 || status == 501)
+		r->keepalive = 0;
+	e = r->m.version != 0 ? errordoc(r, status) : NULL;
+	if (e == NULL || e->kind == GW_ERRDOC_DEFAULT)
+		return default_page(r, status, extra);
+	switch (e->kind) {
+	case GW_ERRDOC_TEXT:
+		n = strlen(e->doc);
+		if (send_head(r, status, "text/html; charset=iso-8859-1",
+		    (long long)n, extra) == -1)
+			return -1;
+		return r->m.mcode == HTTP_M_HEAD ? 0 : conn_write(r->c,
+		    e->doc, n, timeout_ms(r->cfg));
+	case GW_ERRDOC_URL:
+		(void)snprintf(hdr, sizeof(hdr), "Location: %s\r\n", e->doc);
+		return default_page(r, 302, hdr);
+	case GW_ERRDOC_LOCAL:
+		if (local_file(r, e->doc, file, sizeof(file)) == 0) {
+			int rc = send_file(r, status, file);
+
+			if (rc <= 0)
+				return rc;
+		}
+		log_msg(GW_LOG_ERR, "ErrorDocument %d: %s cannot be served "
+		    "from a local file (set DocumentRoot or Alias)", status,
+		    e->doc);
+		return default_page(r, status, extra);
+	default:
+		return default_page(r, status, extra);
+	}
+}
+
+/* serve_local - a request no ProxyPass forwards: a file, or 404. */
+static int
+serve_local(struct req *r)
+{
+	char	file[4096];
+	int	rc;
+
+	struct stat st;
+
+	if (local_file(r, r->path, file, sizeof(file)) == -1 ||
+	    stat(file, &st) == -1 || !S_ISREG(st.st_mode))
+		return send_error(r, 404, NULL);
+	if (r->m.mcode != HTTP_M_GET && r->m.mcode != HTTP_M_HEAD)
+		return send_error(r, 405, "Allow: GET, HEAD\r\n");
+	if ((rc = send_file(r, 200, file)) <= 0)
+		return rc;
+	return send_error(r, 404, NULL);
+}
+
+/*---------------------------------------------------------------------
+ * Access: <Proxy> sections matched against the backend URL, <Location>
+ * sections against the path
+ */
+
+static int
+proxy_section_matches(const struct gw_dir *d, const char *url)
+{
+	if (d->is_regex)
+		return 0;	/* XXX: <ProxyMatch> not evaluated yet */
+	if (strcmp(d->match, "*") == 0)
+		return 1;
+	if (strpbrk(d->match, "*?[") != NULL)
+		return fnmatch(d->match, url, FNM_CASEFOLD) == 0;
+	return strncasecmp(d->match, url, strlen(d->match)) == 0;
+}
+
+static int
+access_ok(struct req *r, const char *url)
+{
+	const struct gw_vhost	*vs[2] = { &r->cfg->main, r->vhost };
+	const struct gw_dir	*d;
+
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && vs[1] == vs[0])
+			break;
+		for (d = vs[i]->dirs; d != NULL; d = d->next) {
+			if (d->access.style == 0)
+				continue;
+			if (d->kind == GW_DIR_PROXY && url != NULL &&
+			    !proxy_section_matches(d, url))
+				continue;
+			if (d->kind == GW_DIR_PROXY && url == NULL)
+				continue;
+			if (d->kind == GW_DIR_LOCATION && (d->is_regex ||
+			    rules_prefix(d->match, r->path) == 0))
+				continue;
+			if (d->kind == GW_DIR_DIRECTORY)
+				continue;
+			if (!rules_access(&d->access,
+			    (struct sockaddr *)&r->peer, NULL))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/*---------------------------------------------------------------------
+ * The request head sent to the backend
+ */
+
+static int
+is_hop_by_hop(struct http_slice name)
+{
+	static const char *const hop[] = { "Connection", "Keep-Alive",
+	    "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding",
+	    "Upgrade", NULL };
+
+	for (int i = 0; hop[i] != NULL; i++)
+		if (http_slice_caseeq(name, hop[i]))
+			return 1;
+	return 0;
+}
+
+/* named_in_connection - is name listed in a Connection header of m? */
+static int
+named_in_connection(const struct http_msg *m, struct http_slice name)
+{
+	int i = -1;
+
+	while ((i = http_find(m, "Connection", i + 1)) >= 0) {
+		const char	*p = m->headers[i].value.p;
+		const char	*end = p + m->headers[i].value.n, *t;
+
+		while (p < end) {
+			while (p < end && (*p == ',' || *p == ' ' ||
+			    *p == '\t'))
+				p++;
+			t = p;
+			while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+				p++;
+			if ((size_t)(p - t) == name.n && name.n > 0 &&
+			    strncasecmp(t, name.p, name.n) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* encode_path - percent-encode what a decoded path cannot carry raw. */
+static int
+encode_path(char *buf, size_t cap, size_t *len, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || strchr("-._~!$&'()*+,;=:@/", c) != NULL) {
+			if (*len + 1 > cap)
+				return -1;
+			buf[(*len)++] = (char)c;
+		} else {
+			if (*len + 3 > cap)
+				return -1;
+			buf[(*len)++] = '%';
+			buf[(*len)++] = hex[c >> 4];
+			buf[(*len)++] = hex[c & 15];
+		}
+	}
+	return 0;
+}
+
+/*
+ * via_value - what this hop adds to Via (ProxyVia On: "1.1 name:port",
+ * Full: and the software), into buf.
+ */
+static void
+via_value(const struct req *r, char *buf, size_t len)
+{
+	const char	*name = r->vhost->server_name;
+	int		 port = 0;
+
+	if (name == NULL)
+		name = r->cfg->main.server_name;
+	if (name == NULL)
+		name = "gatewayd";
+	if (r->local.ss_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)(const void *)
+		    &r->local)->sin_port);
+	else if (r->local.ss_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)(const void *)
+		    &r->local)->sin6_port);
+	(void)snprintf(buf, len, "%s %s%s%d%s", r->m.version == 10 ? "1.0" :
+	    "1.1", name, strchr(name, ':') ? "" : ":", port,
+	    r->vhost->proxy_via == 2 ? " (" GW_NAME "/" PACKAGE_VERSION ")" :
+	    "");
+	if (strchr(name, ':') != NULL) {
+		/* the ServerName has its port: do not add another */
+		(void)snprintf(buf, len, "%s %s%s", r->m.version == 10 ?
+		    "1.0" : "1.1", name, r->vhost->proxy_via == 2 ?
+		    " (" GW_NAME "/" PACKAGE_VERSION ")" : "");
+	}
+}
+
+/* merged - "old, new" for X-Forwarded-* (Apache appends to what came). */
+static int
+add_forwarded(struct req *r, size_t *len, const char *name, const char *val)
+{
+	const struct http_msg	*m = &r->m;
+	int			 i = -1, first = 1;
+
+	if (buf_printf(px.obuf, PROXY_BUF, len, "%s: ", name) == -1)
+		return -1;
+	while ((i = http_find(m, name, i + 1)) >= 0) {
+		if (buf_add(px.obuf, PROXY_BUF, len, m->headers[i].value.p,
+		    m->headers[i].value.n) == -1 || buf_add(px.obuf, PROXY_BUF,
+		    len, ", ", 2) == -1)
+			return -1;
+		first = 0;
+	}
+	(void)first;
+	return buf_printf(px.obuf, PROXY_BUF, len, "%s\r\n", val);
+}
+
+/*
+ * wants_upgrade - the client asks to switch protocols and the ProxyPass
+ * says this one may be relayed (upgrade=websocket, or * / ANY).
+ */
+static int
+wants_upgrade(const struct req *r, const struct gw_proxypass *pp)
+{
+	struct http_slice u;
+
+	if (pp->upgrade == NULL || strcasecmp(pp->upgrade, "NONE") == 0 ||
+	    !(r->m.connection & HTTP_CONN_UPGRADE) || r->m.upgrade < 0 ||
+	    r->m.version != 11)
+		return 0;
+	u = r->m.headers[r->m.upgrade].value;
+	if (strcmp(pp->upgrade, "*") == 0 || strcasecmp(pp->upgrade, "ANY") ==
+	    0)
+		return 1;
+	return u.n == strlen(pp->upgrade) && strncasecmp(u.p, pp->upgrade,
+	    u.n) == 0;
+}
+
+/* preserve_host - ProxyPreserveHost of the <Location>, else the vhost's. */
+static int
+preserve_host(const struct req *r)
+{
+	const struct gw_vhost	*vs[2] = { r->vhost, &r->cfg->main };
+	const struct gw_dir	*d;
+	int			 v = GW_UNSET;
+
+	for (int i = 0; i < 2 && v == GW_UNSET; i++) {
+		if (i == 1 && vs[0] == vs[1])
+			break;
+		for (d = vs[i]->dirs; d != NULL; d = d->next)
+			if (d->kind == GW_DIR_LOCATION && !d->is_regex &&
+			    d->preserve_host != GW_UNSET &&
+			    rules_prefix(d->match, r->path) > 0)
+				v = d->preserve_host;
+	}
+	return v != GW_UNSET ? v == 1 : r->vhost->preserve_host == 1;
+}
+
+/*
+ * build_request - the head for the backend in px.obuf.  The request
+ * line carries the backend URL's path plus what is left of the client's
+ * path after the ProxyPass prefix, then the query.
+ */
+static int
+build_request(struct req *r, const struct gw_proxypass *pp,
+    const struct backend *b, size_t matched, size_t *lenp)
+{
+	const struct http_msg	*m = &r->m;
+	size_t			 len = 0;
+	const char		*server;
+	int			 i;
+
+	if (buf_add(px.obuf, PROXY_BUF, &len, m->method.p, m->method.n) ==
+	    -1 || buf_add(px.obuf, PROXY_BUF, &len, " ", 1) == -1 ||
+	    buf_add(px.obuf, PROXY_BUF, &len, b->path, b->pathlen) == -1)
+		return -1;
+	if (b->pathlen == 0 && r->path[matched] != '/' &&
+	    buf_add(px.obuf, PROXY_BUF, &len, "/", 1) == -1)
+		return -1;
+	if (pp->nocanon && rules_prefix(pp->path, r->rawpath.p) > 0) {
+		size_t raw = rules_prefix(pp->path, r->rawpath.p);
+
+		if (buf_add(px.obuf, PROXY_BUF, &len, r->rawpath.p + raw,
+		    r->rawpath.n - raw) == -1)
+			return -1;
+	} else if (encode_path(px.obuf, PROXY_BUF, &len, r->path + matched) ==
+	    -1)
+		return -1;
+	if (r->query != NULL && !pp->noquery && (buf_add(px.obuf, PROXY_BUF,
+	    &len, "?", 1) == -1 || buf_add(px.obuf, PROXY_BUF, &len, r->query,
+	    r->qlen) == -1))
+		return -1;
+	if (buf_printf(px.obuf, PROXY_BUF, &len, " HTTP/1.1\r\nHost: %s\r\n",
+	    preserve_host(r) && r->host[0] != '\0' ? r->host : b->hostport) ==
+	    -1)
+		return -1;
+	for (i = 0; i < m->nheaders; i++) {
+		struct http_slice n = m->headers[i].name;
+
+		if (is_hop_by_hop(n) || named_in_connection(m, n) ||
+		    http_slice_caseeq(n, "Host") ||
+		    http_slice_caseeq(n, "Content-Length") ||
+		    http_slice_caseeq(n, "Expect") ||
+		    (r->vhost->add_headers && (http_slice_caseeq(n,
+		    "X-Forwarded-For") || http_slice_caseeq(n,
+		    "X-Forwarded-Host") || http_slice_caseeq(n,
+		    "X-Forwarded-Server"))) ||
+		    (r->vhost->proxy_via != 0 && http_slice_caseeq(n, "Via")))
+			continue;
+		if (buf_add(px.obuf, PROXY_BUF, &len, n.p, n.n) == -1 ||
+		    buf_add(px.obuf, PROXY_BUF, &len, ": ", 2) == -1 ||
+		    buf_add(px.obuf, PROXY_BUF, &len, m->headers[i].value.p,
+		    m->headers[i].value.n) == -1 ||
+		    buf_add(px.obuf, PROXY_BUF, &len, "\r\n", 2) == -1)
+			return -1;
+	}
+	if (r->vhost->add_headers) {
+		server = r->vhost->server_name ? r->vhost->server_name :
+		    r->cfg->main.server_name;
+		if (add_forwarded(r, &len, "X-Forwarded-For", r->peer_ip) ==
+		    -1 || (r->host[0] != '\0' && add_forwarded(r, &len,
+		    "X-Forwarded-Host", r->host) == -1) ||
+		    (server != NULL && add_forwarded(r, &len,
+		    "X-Forwarded-Server", server) == -1))
+			return -1;
+	}
+	if (r->vhost->proxy_via == 1 || r->vhost->proxy_via == 2) {
+		char via[512];
+
+		via_value(r, via, sizeof(via));
+		if (add_forwarded(r, &len, "Via", via) == -1)
+			return -1;
+	}
+	if (m->body == HTTP_BODY_LENGTH && buf_printf(px.obuf, PROXY_BUF, &len,
+	    "Content-Length: %llu\r\n", (unsigned long long)m->content_length)
+	    == -1)
+		return -1;
+	if (m->body == HTTP_BODY_CHUNKED && buf_printf(px.obuf, PROXY_BUF,
+	    &len, "Transfer-Encoding: chunked\r\n") == -1)
+		return -1;
+	if (wants_upgrade(r, pp)) {
+		struct http_slice u = m->headers[m->upgrade].value;
+
+		if (buf_printf(px.obuf, PROXY_BUF, &len, "Upgrade: %.*s\r\n"
+		    "Connection: Upgrade\r\n", (int)u.n, u.p) == -1)
+			return -1;
+	} else if (pp->disablereuse && buf_printf(px.obuf, PROXY_BUF, &len,
+	    "Connection: close\r\n") == -1)
+		return -1;
+	if (buf_add(px.obuf, PROXY_BUF, &len, "\r\n", 2) == -1)
+		return -1;
+	*lenp = len;
+	return 0;
+}
+
+/*---------------------------------------------------------------------
+ * Bodies
+ */
+
+/*
+ * relay_request_body - the client's body to the backend: Content-Length
+ * bytes as they are, chunked re-chunked (extensions and trailers
+ * dropped).  Returns 0, -1 when the client failed (errno), -2 when the
+ * backend did, 413 when LimitRequestBody is passed.
+ */
+static int
+relay_request_body(struct req *r, struct gw_conn *be, int ms)
+{
+	const struct gw_config	*cfg = r->cfg;
+	long long		 t0 = conn_now_ms(), wait;
+	unsigned long long	 got = 0;
+	ssize_t			 f;
+	struct gw_conn		*c = r->c;
+	struct http_chunk	 ch;
+	const char		*data;
+	size_t			 dlen, n;
+	uint64_t		 left = r->m.content_length;
+	long long		 limit = r->cfg->limit_request_body;
+	long			 used;
+	char			 hdr[24];
+	struct iovec		 iov[3];
+
+#define BODY_FILL() do {						\
+		wait = stage_deadline(t0, cfg->body_timeout,		\
+		    cfg->body_timeout_max, cfg->body_min_rate, got,	\
+		    cfg->timeout) - conn_now_ms();			\
+		if (wait <= 0) {					\
+			errno = ETIMEDOUT;				\
+			return -1;					\
+		}							\
+		if ((f = conn_fill(c, (int)wait)) <= 0)			\
+			return -1;					\
+		got += (unsigned long long)f;				\
+	} while (0)
+
+	if (r->m.body == HTTP_BODY_LENGTH) {
+		while (left > 0) {
+			if (conn_pending(c) == 0)
+				BODY_FILL();
+			n = conn_pending(c);
+			if (n > left)
+				n = (size_t)left;
+			if (conn_write(be, c->buf + c->start, n, ms) == -1)
+				return -2;
+			conn_consume(c, n);
+			left -= n;
+		}
+		return 0;
+	}
+	http_chunk_init(&ch);
+	while (!http_chunk_done(&ch)) {
+		if (conn_pending(c) == 0)
+			BODY_FILL();
+		used = http_chunk_feed(&ch, c->buf + c->start, conn_pending(c),
+		    &data, &dlen);
+		if (used < 0) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (limit > 0 && ch.total > (uint64_t)limit)
+			return 413;
+		if (dlen > 0) {
+			n = (size_t)snprintf(hdr, sizeof(hdr), "%zx\r\n", dlen);
+			iov[0].iov_base = hdr;
+			iov[0].iov_len = n;
+			iov[1].iov_base = (void *)(uintptr_t)data;
+			iov[1].iov_len = dlen;
+			iov[2].iov_base = (void *)(uintptr_t)"\r\n";
+			iov[2].iov_len = 2;
+			if (conn_writev(be, iov, 3, ms) == -1)
+				return -2;
+		}
+		conn_consume(c, (size_t)used);
+	}
+	if (conn_write(be, "0\r\n\r\n", 5, ms) == -1)
+		return -2;
+	return 0;
+#undef BODY_FILL
+}
+
+/*
+ * relay_response_body - the backend's body to the client, re-framed as
+ * decided: chunked to a 1.1 client when the length is unknown.
+ * Returns 0 when the whole body went through, -1 when the backend
+ * failed (truncated: the client connection must close), -2 when the
+ * client did.
+ */
+static int
+relay_response_body(struct req *r, struct gw_conn *be,
+    const struct http_msg *rm, int chunk_out, int ms)
+{
+	struct gw_conn		*c = r->c;
+	struct http_chunk	 ch;
+	const char		*data;
+	size_t			 dlen, n;
+	uint64_t		 left = rm->content_length;
+	long			 used;
+	ssize_t			 got;
+	char			 hdr[24];
+	struct iovec		 iov[3];
+
+	if (rm->body == HTTP_BODY_NONE)
+		return 0;
+	if (rm->body == HTTP_BODY_LENGTH) {
+		while (left > 0) {
+			if (conn_pending(be) == 0 && conn_fill(be, ms) <= 0)
+				return -1;
+			n = conn_pending(be);
+			if (n > left)
+				n = (size_t)left;
+			if (conn_write(c, be->buf + be->start, n,
+			    timeout_ms(r->cfg)) == -1)
+				return -2;
+			conn_consume(be, n);
+			left -= n;
+		}
+		return 0;
+	}
+	if (rm->body == HTTP_BODY_CLOSE) {
+		for (;;) {
+			if (conn_pending(be) == 0) {
+				got = conn_fill(be, ms);
+				if (got == 0)
+					break;
+				if (got < 0)
+					return -1;
+			}
+			n = conn_pending(be);
+			if (chunk_out) {
+				dlen = (size_t)snprintf(hdr, sizeof(hdr),
+				    "%zx\r\n", n);
+				iov[0].iov_base = hdr;
+				iov[0].iov_len = dlen;
+				iov[1].iov_base = be->buf + be->start;
+				iov[1].iov_len = n;
+				iov[2].iov_base = (void *)(uintptr_t)"\r\n";
+				iov[2].iov_len = 2;
+				if (conn_writev(c, iov, 3, timeout_ms(r->cfg))
+				    == -1)
+					return -2;
+			} else if (conn_write(c, be->buf + be->start, n,
+			    timeout_ms(r->cfg)) == -1)
+				return -2;
+			conn_consume(be, n);
+		}
+		if (chunk_out && conn_write(c, "0\r\n\r\n", 5,
+		    timeout_ms(r->cfg)) == -1)
+			return -2;
+		return 0;
+	}
+	/* chunked from the backend */
+	http_chunk_init(&ch);
+	while (!http_chunk_done(&ch)) {
+		if (conn_pending(be) == 0 && conn_fill(be, ms) <= 0)
+			return -1;
+		used = http_chunk_feed(&ch, be->buf + be->start,
+		    conn_pending(be), &data, &dlen);
+		if (used < 0)
+			return -1;
+		if (dlen > 0) {
+			n = 0;
+			if (chunk_out)
+				n = (size_t)snprintf(hdr, sizeof(hdr),
+				    "%zx\r\n", dlen);
+			iov[0].iov_base = hdr;
+			iov[0].iov_len = n;
+			iov[1].iov_base = (void *)(uintptr_t)data;
+			iov[1].iov_len = dlen;
+			iov[2].iov_base = (void *)(uintptr_t)"\r\n";
+			iov[2].iov_len = chunk_out ? 2 : 0;
+			if (conn_writev(c, iov, 3, timeout_ms(r->cfg)) == -1)
+				return -2;
+		}
+		conn_consume(be, (size_t)used);
+	}
+	if (chunk_out && conn_write(c, "0\r\n\r\n", 5, timeout_ms(r->cfg)) ==
+	    -1)
+		return -2;
+	return 0;
+}
+
+/*---------------------------------------------------------------------
+ * The response head sent to the client
+ */
+
+/*
+ * reverse_map - ProxyPassReverse: a Location-like value that starts
+ * with a backend URL becomes this server's URL.  0 when unchanged.
+ */
+static int
+reverse_map(const struct req *r, struct http_slice v, char *out, size_t cap)
+{
+	const struct gw_vhost			*vs[2] = { &r->cfg->main,
+						    r->vhost };
+	const struct gw_proxypassreverse	*p;
+	const struct gw_dir			*d;
+	const char				*name;
+	size_t					 n;
+	int					 n2;
+
+	for (int i = 1; i >= 0; i--) {
+		if (i == 0 && vs[0] == vs[1])
+			break;
+		for (d = vs[i]->dirs; d != NULL; d = d->next)
+			for (p = d->proxypassreverse; p != NULL; p = p->next) {
+				n = strlen(p->url);
+				if (v.n >= n && strncmp(v.p, p->url, n) == 0)
+					goto found;
+			}
+		for (p = vs[i]->proxypassreverse; p != NULL; p = p->next) {
+			n = strlen(p->url);
+			if (v.n >= n && strncmp(v.p, p->url, n) == 0)
+				goto found;
+		}
+	}
+	return 0;
+found:
+	/*
+	 * Absolute, as Apache's ap_construct_url with UseCanonicalName
+	 * Off: the name the client used, else ServerName.
+	 */
+	name = r->host[0] != '\0' ? r->host : r->vhost->server_name ?
+	    r->vhost->server_name : r->cfg->main.server_name;
+	if (name != NULL && strstr(name, "://") != NULL)
+		name = strstr(name, "://") + 3;
+	if (name == NULL)
+		n2 = snprintf(out, cap, "%s%.*s", p->path, (int)(v.n - n),
+		    v.p + n);
+	else
+		n2 = snprintf(out, cap, "http://%s%s%.*s", name, p->path,
+		    (int)(v.n - n), v.p + n);
+	return n2 >= 0 && (size_t)n2 < cap;
+}
+
+/*
+ * cookie_map - ProxyPassReverseCookieDomain/Path on one Set-Cookie
+ * value: an attribute domain=internal (exact, any case) or path=
+ * starting with internal gets the public value.  0 when unchanged.
+ */
+static int
+cookie_map(const struct req *r, struct http_slice v, char *out, size_t cap)
+{
+	const struct gw_strlist	*lists[2] = { r->vhost->cookie_domains,
+				    r->vhost->cookie_paths };
+	static const char *const attr[2] = { "domain=", "path=" };
+	const char		*p = v.p, *end = v.p + v.n, *a, *ae, *sp;
+	size_t			 o = 0, n;
+	int			 changed = 0;
+
+	if (lists[0] == NULL && lists[1] == NULL)
+		return 0;
+	while (p < end) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+
+		ae = semi ? semi : end;
+		for (a = p; a < ae && (*a == ' ' || *a == ';'); a++)
+			;
+		for (int k = 0; k < 2; k++) {
+			const struct gw_strlist *l;
+
+			n = strlen(attr[k]);
+			if ((size_t)(ae - a) < n || strncasecmp(a, attr[k], n))
+				continue;
+			for (l = lists[k]; l != NULL; l = l->next) {
+				size_t il;
+
+				sp = strchr(l->s, ' ');
+				il = (size_t)(sp - l->s);
+				if (k == 0 ? ((size_t)(ae - a - n) == il &&
+				    strncasecmp(a + n, l->s, il) == 0) :
+				    ((size_t)(ae - a - n) >= il &&
+				    strncmp(a + n, l->s, il) == 0)) {
+					if (buf_add(out, cap, &o, p,
+					    (size_t)(a - p) + n) == -1 ||
+					    buf_add(out, cap, &o, sp + 1,
+					    strlen(sp + 1)) == -1 ||
+					    buf_add(out, cap, &o, a + n + il,
+					    (size_t)(ae - a - n - il)) == -1)
+						return 0;
+					changed = 1;
+					goto next;
+				}
+			}
+		}
+		if (buf_add(out, cap, &o, p, (size_t)(ae - p)) == -1)
+			return 0;
+next:
+		if (semi != NULL && buf_add(out, cap, &o, ";", 1) == -1)
+			return 0;
+		p = semi ? semi + 1 : end;
+	}
+	if (!changed || o >= cap)
+		return 0;
+	out[o] = '\0';
+	return 1;
+}
+
+static int
+build_response(struct req *r, const struct http_msg *rm, int chunk_out,
+    int close_client, size_t *lenp)
+{
+	size_t	len = 0;
+	char	mapped[4096];
+	int	i;
+
+	if (buf_printf(px.obuf, PROXY_BUF, &len, "HTTP/1.1 %d ",
+	    rm->status) == -1 || buf_add(px.obuf, PROXY_BUF, &len,
+	    rm->reason.p, rm->reason.n) == -1 || buf_add(px.obuf, PROXY_BUF,
+	    &len, "\r\n", 2) == -1)
+		return -1;
+	for (i = 0; i < rm->nheaders; i++) {
+		struct http_slice n = rm->headers[i].name, v;
+
+		v = rm->headers[i].value;
+		if (is_hop_by_hop(n) || named_in_connection(rm, n))
+			continue;
+		if (http_slice_caseeq(n, "Content-Length") && rm->body !=
+		    HTTP_BODY_LENGTH && rm->status != 304 &&
+		    r->m.mcode != HTTP_M_HEAD)
+			continue;
+		if ((http_slice_caseeq(n, "Location") ||
+		    http_slice_caseeq(n, "Content-Location") ||
+		    http_slice_caseeq(n, "URI")) &&
+		    reverse_map(r, v, mapped, sizeof(mapped))) {
+			v.p = mapped;
+			v.n = strlen(mapped);
+		}
+		if (http_slice_caseeq(n, "Set-Cookie") &&
+		    cookie_map(r, v, mapped, sizeof(mapped))) {
+			v.p = mapped;
+			v.n = strlen(mapped);
+		}
+		if (r->vhost->proxy_via != 0 && http_slice_caseeq(n, "Via"))
+			continue;	/* merged below, or blocked */
+		if (buf_add(px.obuf, PROXY_BUF, &len, n.p, n.n) == -1 ||
+		    buf_add(px.obuf, PROXY_BUF, &len, ": ", 2) == -1 ||
+		    buf_add(px.obuf, PROXY_BUF, &len, v.p, v.n) == -1 ||
+		    buf_add(px.obuf, PROXY_BUF, &len, "\r\n", 2) == -1)
+			return -1;
+	}
+	if (r->vhost->proxy_via == 1 || r->vhost->proxy_via == 2) {
+		char	via[512];
+		int	k = -1, first = 1;
+
+		via_value(r, via, sizeof(via));
+		if (buf_printf(px.obuf, PROXY_BUF, &len, "Via: ") == -1)
+			return -1;
+		while ((k = http_find(rm, "Via", k + 1)) >= 0) {
+			if (buf_add(px.obuf, PROXY_BUF, &len,
+			    rm->headers[k].value.p, rm->headers[k].value.n) ==
+			    -1 || buf_add(px.obuf, PROXY_BUF, &len, ", ", 2) ==
+			    -1)
+				return -1;
+			first = 0;
+		}
+		(void)first;
+		if (buf_printf(px.obuf, PROXY_BUF, &len, "%s\r\n", via) == -1)
+			return -1;
+	}
+	if (chunk_out && buf_printf(px.obuf, PROXY_BUF, &len,
+	    "Transfer-Encoding: chunked\r\n") == -1)
+		return -1;
+	if (close_client ? buf_printf(px.obuf, PROXY_BUF, &len,
+	    "Connection: close\r\n") == -1 : (r->m.version == 10 &&
+	    buf_printf(px.obuf, PROXY_BUF, &len,
+	    "Connection: keep-alive\r\n") == -1))
+		return -1;
+	if (buf_add(px.obuf, PROXY_BUF, &len, "\r\n", 2) == -1)
+		return -1;
+	*lenp = len;
+	return 0;
+}
+
+/*---------------------------------------------------------------------
+ * Forwarding
+ */
+
+enum fwd { FWD_DONE, FWD_RETRY, FWD_CLOSE };
+
+/* send_continue - "100 Continue" once, if the client waits for it. */
+static int
+send_continue(struct req *r)
+{
+	if (!r->m.expect_continue || r->continued || conn_pending(r->c) > 0)
+		return 0;
+	r->continued = 1;
+	return conn_write(r->c, "HTTP/1.1 100 Continue\r\n\r\n", 25,
+	    timeout_ms(r->cfg));
+}
+
+/*
+ * prefetch_chunked - before any backend is contacted, read the start of
+ * a chunked body (up to PREFETCH bytes, as Apache's proxy prefetch) and
+ * check it against LimitRequestBody: 0 fine, 413 over, -1 client
+ * failure.  The bytes stay in the client buffer for the relay.
+ */
+#define PREFETCH	16384
+static int
+prefetch_chunked(struct req *r)
+{
+	struct http_chunk	 ch;
+	long long		 limit = r->cfg->limit_request_body;
+	long			 used;
+	size_t			 off, n;
+	const char		*data;
+	size_t			 dlen;
+
+	if (r->m.body != HTTP_BODY_CHUNKED || limit <= 0)
+		return 0;
+	if (send_continue(r) == -1)
+		return -1;
+	http_chunk_init(&ch);
+	off = 0;
+	for (;;) {
+		n = conn_pending(r->c);
+		while (off < n && !http_chunk_done(&ch)) {
+			used = http_chunk_feed(&ch, r->c->buf + r->c->start +
+			    off, n - off, &data, &dlen);
+			if (used < 0)
+				return 0;	/* the relay reports it */
+			off += (size_t)used;
+		}
+		if (ch.total > (uint64_t)limit)
+			return 413;
+		if (http_chunk_done(&ch) || n >= PREFETCH ||
+		    r->c->end == r->c->cap)
+			return 0;
+		if (conn_fill(r->c, timeout_ms(r->cfg)) <= 0)
+			return -1;
+	}
+}
+
+/*
+ * tunnel - after a 101: bytes both ways until either side closes or
+ * nothing moves for Timeout.  What each side sent early (already in
+ * our buffers) goes first.
+ */
+static void
+tunnel(struct req *r, struct gw_conn *be)
+{
+	struct gw_conn	*c = r->c;
+	struct pollfd	 pfd[2];
+	int		 ms = timeout_ms(r->cfg), n;
+	ssize_t		 got;
+
+	if ((conn_pending(be) > 0 && conn_write(c, be->buf + be->start,
+	    conn_pending(be), ms) == -1) || (conn_pending(c) > 0 &&
+	    conn_write(be, c->buf + c->start, conn_pending(c), ms) == -1))
+		return;
+	c->pin = 0;
+	c->start = c->end = 0;
+	be->start = be->end = 0;
+	for (;;) {
+		if (*r->stop)
+			return;
+		pfd[0].fd = c->fd;
+		pfd[1].fd = be->fd;
+		pfd[0].events = pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		n = poll(pfd, 2, ms);
+		if (n == 0)
+			return;		/* idle past Timeout */
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		for (int i = 0; i < 2; i++) {
+			struct gw_conn *from = i == 0 ? c : be;
+			struct gw_conn *to = i == 0 ? be : c;
+
+			if (pfd[i].revents == 0)
+				continue;
+			got = recv(from->fd, from->buf, from->cap, 0);
+			if (got == 0 || (got < 0 && errno != EAGAIN &&
+			    errno != EINTR))
+				return;
+			if (got > 0 && conn_write(to, from->buf, (size_t)got,
+			    ms) == -1)
+				return;
+		}
+	}
+}
+
+/* error_override - does ProxyErrorOverride replace this backend status? */
+static int
+error_override(const struct req *r, int status)
+{
+	const int *codes = r->vhost->error_override_codes;
+
+	if (r->vhost->proxy_error_override != 1 || status < 400)
+		return 0;
+	if (codes[0] == 0)
+		return 1;
+	for (int i = 0; i < 16 && codes[i] != 0; i++)
+		if (codes[i] == status)
+			return 1;
+	return 0;
+}
+
+static int
+idempotent(enum http_method m)
+{
+	return m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_OPTIONS ||
+	    m == HTTP_M_TRACE || m == HTTP_M_PUT || m == HTTP_M_DELETE;
+}
+
+/* read_response_head - 1xx handled; HTTP_OK, or a status to answer. */
+static int
+read_response_head(struct req *r, struct gw_conn *be, struct http_msg *rm,
+    int ms, int *got_any)
+{
+	int	pr;
+	ssize_t	n;
+
+	for (;;) {
+		pr = http_parse_response(be->buf + be->start,
+		    conn_pending(be), r->m.mcode, rm);
+		if (pr == HTTP_OK) {
+			if (rm->status == 100 || (rm->status >= 102 &&
+			    rm->status < 200 && rm->status != 103)) {
+				conn_consume(be, rm->head_len);
+				continue;	/* absorbed */
+			}
+			if (rm->status == 103) {
+				/* early hints go on to 1.1 clients */
+				if (r->m.version == 11 && conn_write(r->c,
+				    be->buf + be->start, rm->head_len,
+				    timeout_ms(r->cfg)) == -1)
+					return -1;
+				conn_consume(be, rm->head_len);
+				continue;
+			}
+			if (rm->status == 101 && !r->upgrading)
+				return 502;	/* not asked for */
+			return HTTP_OK;
+		}
+		if (pr != HTTP_AGAIN) {
+			log_msg(GW_LOG_ERR, "proxy: bad response from backend "
+			    "for %.*s: %s", (int)r->m.target.n, r->m.target.p,
+			    rm->error ? rm->error : "?");
+			return 502;
+		}
+		if (conn_pending(be) == be->cap)
+			return 502;	/* head larger than the buffer */
+		n = conn_fill(be, ms);
+		if (n > 0) {
+			*got_any = 1;
+			continue;
+		}
+		if (n == 0)
+			return *got_any ? 502 : -2;	/* closed */
+		if (errno == ETIMEDOUT) {
+			/* Apache answers 502 here, not 504 */
+			log_msg(GW_LOG_ERR, "proxy: timeout reading the "
+			    "response head from the backend for %.*s",
+			    (int)r->m.target.n, r->m.target.p);
+			return 502;
+		}
+		return *got_any ? 502 : -2;
+	}
+}
+
+/*
+ * forward - one attempt at the backend.  reused says the connection
+ * came from the pool: a close before any answer may then be retried.
+ */
+static enum fwd
+forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
+    size_t matched, int fd, int reused)
+{
+	struct gw_conn		 be;
+	struct http_msg		*rm;
+	size_t			 len;
+	int			 ms, rc, got_any = 0, chunk_out, close_client;
+	int			 sent_body = 0, reusable;
+
+	ms = (pp->timeout > 0 ? pp->timeout : r->vhost->proxy_timeout > 0 ?
+	    r->vhost->proxy_timeout : r->cfg->timeout) * 1000;
+	conn_init(&be, fd, px.bbuf, PROXY_BUF, r->stop);
+	if (build_request(r, pp, b, matched, &len) == -1) {
+		(void)close(fd);
+		return send_error(r, 414, NULL) == 0 ? FWD_DONE : FWD_CLOSE;
+	}
+	if (conn_write(&be, px.obuf, len, ms) == -1) {
+		(void)close(fd);
+		if (reused && idempotent(r->m.mcode))
+			return FWD_RETRY;
+		return send_error(r, 502, NULL) == 0 ? FWD_DONE : FWD_CLOSE;
+	}
+	if (r->m.body != HTTP_BODY_NONE) {
+		if (send_continue(r) == -1) {
+			(void)close(fd);
+			return FWD_CLOSE;
+		}
+		sent_body = 1;
+		rc = relay_request_body(r, &be, ms);
+		r->body_done = rc == 0;
+		if (rc != 0) {
+			(void)close(fd);
+			if (rc == 413)
+				return send_error(r, 413, NULL), FWD_CLOSE;
+			if (rc == -2)	/* Apache: 504 when the send timed out */
+				return send_error(r, errno == ETIMEDOUT ? 504 :
+				    502, NULL), FWD_CLOSE;
+			log_errno(GW_LOG_INFO, "proxy: reading the request "
+			    "body from %s", r->peer_ip);
+			r->status = 400;
+			return FWD_CLOSE;
+		}
+	}
+	rm = &px.rm;
+	r->upgrading = wants_upgrade(r, pp);
+	rc = read_response_head(r, &be, rm, ms, &got_any);
+	if (rc != HTTP_OK) {
+		(void)close(fd);
+		if (rc == -2 && reused && !sent_body && idempotent(r->m.mcode))
+			return FWD_RETRY;
+		if (rc == -1)
+			return FWD_CLOSE;
+		return send_error(r, rc == -2 ? 502 : rc, NULL) == 0 ?
+		    FWD_DONE : FWD_CLOSE;
+	}
+	if (rm->status == 101) {
+		/* the switch: relay the 101 as it came, then the bytes */
+		r->status = 101;
+		r->head_sent = 1;
+		r->keepalive = 0;
+		if (conn_write(r->c, be.buf + be.start, rm->head_len,
+		    timeout_ms(r->cfg)) == 0) {
+			conn_consume(&be, rm->head_len);
+			tunnel(r, &be);
+		}
+		(void)close(fd);
+		return FWD_CLOSE;
+	}
+	conn_consume(&be, rm->head_len);
+	if (error_override(r, rm->status)) {
+		/* ProxyErrorOverride: our page, not the backend's */
+		(void)close(fd);
+		return send_error(r, rm->status, NULL) == 0 ? FWD_DONE :
+		    FWD_CLOSE;
+	}
+	chunk_out = rm->body == HTTP_BODY_CHUNKED || rm->body ==
+	    HTTP_BODY_CLOSE;
+	if (chunk_out && r->m.version == 10) {
+		chunk_out = 0;
+		r->keepalive = 0;	/* close-delimited to a 1.0 client */
+	}
+	close_client = !r->keepalive;
+	if (build_response(r, rm, chunk_out, close_client, &len) == -1 ||
+	    conn_write(r->c, px.obuf, len, timeout_ms(r->cfg)) == -1) {
+		(void)close(fd);
+		return FWD_CLOSE;
+	}
+	r->status = rm->status;
+	r->head_sent = 1;
+	rc = relay_response_body(r, &be, rm, chunk_out, ms);
+	reusable = rc == 0 && rm->body != HTTP_BODY_CLOSE &&
+	    !(rm->connection & HTTP_CONN_CLOSE) && (rm->version == 11 ||
+	    (rm->connection & HTTP_CONN_KEEPALIVE)) && !pp->disablereuse &&
+	    conn_pending(&be) == 0;
+	if (reusable)
+		pool_put(b->hostport, fd);
+	else
+		(void)close(fd);
+	if (rc == -1) {
+		log_msg(GW_LOG_ERR, "proxy: the backend's body was cut short "
+		    "for %.*s", (int)r->m.target.n, r->m.target.p);
+		return FWD_CLOSE;	/* never a short body as whole */
+	}
+	return rc == 0 ? FWD_DONE : FWD_CLOSE;
+}
+
+static int
+proxy_to(struct req *r, const struct gw_proxypass *pp, size_t matched)
+{
+	struct backend	 b;
+	char		 url[8192];
+	int		 fd, reused, ms, attempt;
+	enum fwd	 f;
+
+	if (parse_backend(pp->url, &b) == -1 ||
+	    strcasecmp(b.scheme, "http") != 0) {
+		log_msg(GW_LOG_ERR, "proxy: cannot use backend %s (only "
+		    "http:// in this release)", pp->url);
+		return send_error(r, 500, NULL);
+	}
+	(void)snprintf(url, sizeof(url), "%s%s", pp->url, r->path + matched);
+	if (!access_ok(r, url))
+		return send_error(r, 403, NULL);
+	if (r->cfg->limit_request_body > 0 && r->m.body == HTTP_BODY_LENGTH &&
+	    r->m.content_length > (uint64_t)r->cfg->limit_request_body)
+		return send_error(r, 413, NULL);
+	switch (prefetch_chunked(r)) {
+	case 0:
+		break;
+	case 413:
+		return send_error(r, 413, NULL);
+	default:
+		r->keepalive = 0;
+		return -1;
+	}
+	if (health_in_error(b.hostport)) {
+		log_msg(GW_LOG_INFO, "proxy: backend %s is in error state",
+		    b.hostport);
+		return send_error(r, 503, NULL);
+	}
+	ms = pp->connectiontimeout > 0 ? pp->connectiontimeout :
+	    (pp->timeout > 0 ? pp->timeout : r->cfg->timeout) * 1000;
+	for (attempt = 0; attempt < 2; attempt++) {
+		reused = 0;
+		fd = pp->disablereuse ? -1 : pool_get(b.hostport,
+		    pp->ttl > 0 ? pp->ttl : 0);
+		if (fd >= 0)
+			reused = 1;
+		else if ((fd = backend_connect(r, &b, ms, pp->keepalive)) ==
+		    -1) {
+			log_errno(GW_LOG_ERR, "proxy: cannot connect to "
+			    "backend %s", b.hostport);
+			if (pp->retry > 0)
+				health_set_error(b.hostport, pp->retry);
+			return send_error(r, 503, NULL);
+		}
+		f = forward(r, pp, &b, matched, fd, reused);
+		if (f == FWD_RETRY)
+			continue;
+		if (f == FWD_DONE)
+			health_clear(b.hostport);
+		return f == FWD_DONE ? 0 : -1;
+	}
+	return send_error(r, 502, NULL);
+}
+
+/*---------------------------------------------------------------------
+ * One request
+ */
+
+/* absolute_target - "http://host/path" into r->host and the path. */
+static int
+absolute_target(struct req *r, const char **path, size_t *plen)
+{
+	const char	*t = r->m.target.p, *end = t + r->m.target.n, *h, *p;
+	size_t		 n;
+
+	if ((h = memchr(t, ':', r->m.target.n)) == NULL || end - h < 3 ||
+	    h[1] != '/' || h[2] != '/')
+		return 400;
+	h += 3;
+	for (p = h; p < end && *p != '/' && *p != '?'; p++)
+		;
+	n = (size_t)(p - h);
+	if (n == 0 || n >= sizeof(r->host) || memchr(h, '@', n) != NULL)
+		return 400;
+	memcpy(r->host, h, n);
+	r->host[n] = '\0';
+	*path = p < end && *p == '/' ? p : "/";
+	*plen = p < end && *p == '/' ? (size_t)(end - p) : 1;
+	return 0;
+}
+
+/* host_is_ours - does the URI's host name this server? */
+static int
+host_is_ours(const struct req *r)
+{
+	const struct gw_vhost	*v = rules_vhost(r->cfg,
+	    (const struct sockaddr *)&r->local, r->host, strlen(r->host));
+	char			 h[512];
+	const char		*colon;
+	size_t			 n;
+
+	(void)snprintf(h, sizeof(h), "%s", r->host);
+	if ((colon = strrchr(h, ':')) != NULL && strchr(colon, ']') == NULL)
+		n = (size_t)(colon - h);
+	else
+		n = strlen(h);
+	h[n] = '\0';
+	if (v->server_name != NULL && strncasecmp(v->server_name, h, n) == 0 &&
+	    (v->server_name[n] == '\0' || v->server_name[n] == ':'))
+		return 1;
+	for (const struct gw_strlist *a = v->aliases; a != NULL; a = a->next)
+		if (fnmatch(a->s, h, FNM_CASEFOLD) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * forward_proxy - ProxyRequests On: an http:// absolute-form request
+ * goes to the host it names, if <Proxy> access allows.  With
+ * ProxyRequests Off it is refused: gatewayd is never an open proxy.
+ */
+static int
+forward_proxy(struct req *r)
+{
+	struct gw_proxypass	 pp;
+	char			 url[600];
+
+	if (r->vhost->proxy_requests != 1) {
+		log_msg(GW_LOG_INFO, "proxy: refused a proxy request for %s "
+		    "from %s (ProxyRequests Off)", r->host, r->peer_ip);
+		return send_error(r, 403, NULL) == 0 ? 0 : -1;
+	}
+	if (r->m.target.n < 7 || strncasecmp(r->m.target.p, "http://", 7) != 0)
+		return send_error(r, 501, NULL) == 0 ? 0 : -1;
+	memset(&pp, 0, sizeof(pp));
+	(void)snprintf(url, sizeof(url), "http://%s/", r->host);
+	pp.path = (char *)"/";
+	pp.url = url;
+	pp.retry = 60;
+	pp.timeout = pp.connectiontimeout = pp.ttl = GW_UNSET;
+	return proxy_to(r, &pp, 1);
+}
+
+/* handle - answer one parsed request; 0 to go on, -1 to close. */
+static int
+handle(struct req *r)
+{
+	const char		*path, *q;
+	size_t			 plen;
+	struct rules_route	 route;
+	int			 st;
+
+	if (r->m.mcode == HTTP_M_CONNECT)
+		return send_error(r, 405, "Allow: GET, HEAD, POST, PUT, "
+		    "DELETE, OPTIONS\r\n") == 0 ? 0 : -1;
+	if (r->m.tform == HTTP_T_ASTERISK)
+		return send_head(r, 200, NULL, 0, "Allow: GET, HEAD, POST, "
+		    "PUT, DELETE, OPTIONS\r\n");
+	r->host[0] = '\0';
+	if (r->m.tform == HTTP_T_ABSOLUTE) {
+		if ((st = absolute_target(r, &path, &plen)) != 0)
+			return send_error(r, st, NULL) == 0 ? 0 : -1;
+	} else {
+		path = r->m.target.p;
+		plen = r->m.target.n;
+		if (r->m.host >= 0) {
+			struct http_slice h = r->m.headers[r->m.host].value;
+
+			if (h.n >= sizeof(r->host))
+				return send_error(r, 400, NULL), -1;
+			memcpy(r->host, h.p, h.n);
+			r->host[h.n] = '\0';
+		}
+	}
+	r->vhost = rules_vhost(r->cfg, (const struct sockaddr *)&r->local,
+	    r->host, strlen(r->host));
+	if ((q = memchr(path, '?', plen)) != NULL) {
+		r->query = q + 1;
+		r->qlen = plen - (size_t)(q - path) - 1;
+		plen = (size_t)(q - path);
+	}
+	r->rawpath.p = path;
+	r->rawpath.n = plen;
+	if ((st = rules_path(path, plen, r->vhost->allow_encoded_slashes,
+	    r->path, sizeof(r->path))) != 0)
+		return send_error(r, st, NULL) == 0 ? 0 : -1;
+	/* a request for another host: a forward proxy request */
+	if (r->m.tform == HTTP_T_ABSOLUTE && !host_is_ours(r))
+		return forward_proxy(r);
+	if (!rules_proxypass(r->cfg, r->vhost, r->path, &route) ||
+	    route.pp->url == NULL) {
+		if (!access_ok(r, NULL))
+			return send_error(r, 403, NULL) == 0 ? 0 : -1;
+		return serve_local(r) == 0 ? 0 : -1;
+	}
+	return proxy_to(r, route.pp, route.matched);
+}
+
+/*---------------------------------------------------------------------
+ * The client connection
+ */
+
+/*
+ * stage_deadline - RequestReadTimeout for one stage (header or body):
+ * t seconds from t0, plus a second for every `rate` bytes received, up
+ * to tmax seconds (mod_reqtimeout's arithmetic).  0 t: Timeout per read.
+ */
+static long long
+stage_deadline(long long t0, int t, int tmax, int rate, unsigned long long got,
+    int timeout)
+{
+	long long d;
+
+	if (t <= 0)
+		return conn_now_ms() + (long long)timeout * 1000;
+	d = t0 + (long long)t * 1000;
+	if (rate > 0)
+		d += (long long)(got * 1000 / (unsigned long long)rate);
+	if (tmax > 0 && d > t0 + (long long)tmax * 1000)
+		d = t0 + (long long)tmax * 1000;
+	return d;
+}
+
+/* read_request - a whole head in the client buffer; 0, or a status. */
+static int
+read_request(struct req *r, int first, int *quiet)
+{
+	struct http_limits	 lim;
+	const struct gw_config	*cfg = r->cfg;
+	unsigned long long	 got = 0;
+	long long		 t0, left;
+	ssize_t			 n;
+	int			 pr;
+
+	lim.request_line = (size_t)cfg->limit_request_line;
+	lim.field_size = (size_t)cfg->limit_request_field_size;
+	lim.fields = cfg->limit_request_fields;
+	*quiet = 0;
+	r->c->pin = 0;
+	/* between requests: KeepAliveTimeout for the first byte */
+	if (!first && conn_pending(r->c) == 0) {
+		n = conn_fill(r->c, cfg->keepalive_timeout > 0 ?
+		    cfg->keepalive_timeout * 1000 : 1);
+		if (n <= 0) {
+			*quiet = 1;
+			return -1;
+		}
+	}
+	t0 = conn_now_ms();
+	for (;;) {
+		if (conn_pending(r->c) > 0) {
+			/* the head stays at the front while it is in use */
+			conn_compact(r->c);
+			pr = http_parse_request(r->c->buf, conn_pending(r->c),
+			    &lim, &r->m);
+			if (pr == HTTP_OK) {
+				r->c->pin = r->m.head_len;
+				conn_consume(r->c, r->m.head_len);
+				return 0;
+			}
+			if (pr != HTTP_AGAIN)
+				return pr;
+			if (conn_pending(r->c) == r->c->cap)
+				return 431;
+		}
+		left = stage_deadline(t0, cfg->header_timeout,
+		    cfg->header_timeout_max, cfg->header_min_rate, got,
+		    cfg->timeout) - conn_now_ms();
+		n = left > 0 ? conn_fill(r->c, (int)left) : -1;
+		if (left <= 0)
+			errno = ETIMEDOUT;
+		if (n > 0) {
+			got += (unsigned long long)n;
+			continue;
+		}
+		*quiet = 1;
+		if (n < 0 && errno == ETIMEDOUT && conn_pending(r->c) > 0) {
+			*quiet = 0;
+			log_msg(GW_LOG_INFO, "proxy: %s sent an incomplete "
+			    "request head in time; 408", r->peer_ip);
+			return 408;
+		}
+		return -1;
+	}
+}
+
+static void
+lingering_close(struct gw_conn *c)
+{
+	char	buf[4096];
+
+	if (shutdown(c->fd, SHUT_WR) == -1)
+		return;
+	c->start = c->end = 0;
+	while (conn_read(c, buf, sizeof(buf), LINGER_MS) > 0)
+		continue;
+}
+
+static int
+fill_addrs(struct req *r, int fd)
+{
+	socklen_t len = sizeof(r->peer);
+
+	if (getpeername(fd, (struct sockaddr *)&r->peer, &len) == -1)
+		return -1;
+	len = sizeof(r->local);
+	if (getsockname(fd, (struct sockaddr *)&r->local, &len) == -1)
+		return -1;
+	if (r->peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (void *)&r->peer;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			(void)inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12],
+			    r->peer_ip, sizeof(r->peer_ip));
+		else
+			(void)inet_ntop(AF_INET6, &s6->sin6_addr, r->peer_ip,
+			    sizeof(r->peer_ip));
+	} else
+		(void)inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)
+		    &r->peer)->sin_addr, r->peer_ip, sizeof(r->peer_ip));
+	return 0;
+}
+
+/* keep_going - may the client send another request after this one? */
+static int
+keep_going(const struct req *r, unsigned nreq)
+{
+	const struct gw_config *cfg = r->cfg;
+
+	if (!cfg->keepalive || *r->stop || *r->retire)
+		return 0;
+	if (cfg->max_keepalive_requests > 0 &&
+	    nreq >= (unsigned)cfg->max_keepalive_requests)
+		return 0;
+	if (r->m.connection & HTTP_CONN_CLOSE)
+		return 0;
+	if (r->m.version == 10 && !(r->m.connection & HTTP_CONN_KEEPALIVE))
+		return 0;
+	return 1;
+}
+
+void
+proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
+    volatile sig_atomic_t *retire)
+{
+	struct gw_conn	 c;
+	struct req	*r;
+	unsigned	 nreq = 0;
+	int		 st, quiet, one = 1;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		log_errno(GW_LOG_ERR, "proxy: request state");
+		(void)close(fd);
+		return;
+	}
+	conn_init(&c, fd, w->buf, WORKER_HEAD_MAX, stop);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		log_errno(GW_LOG_DEBUG, "setsockopt(TCP_NODELAY)");
+	r->cfg = w->cfg;
+	r->w = w;
+	r->c = &c;
+	r->stop = stop;
+	r->retire = retire;
+	if (fill_addrs(r, fd) == -1)
+		goto done;
+	for (;;) {
+		r->vhost = &w->cfg->main;
+		r->query = NULL;
+		r->qlen = 0;
+		r->head_sent = 0;
+		r->body_done = 0;
+		r->continued = 0;
+		r->upgrading = 0;
+		r->status = 0;
+		r->path[0] = '\0';
+		r->m.version = 0;
+		r->m.mcode = HTTP_M_OTHER;
+		if (w->sb != NULL)
+			scoreboard_set_state(w->sb, w->slot, nreq == 0 ?
+			    SB_BUSY : SB_KEEPALIVE);
+		if ((st = read_request(r, nreq == 0, &quiet)) != 0) {
+			if (quiet)
+				goto done;
+			r->keepalive = 0;
+			if (r->m.version == 0)
+				r->m.version = 11;
+			(void)send_error(r, st, NULL);
+			goto linger;
+		}
+		if (w->sb != NULL)
+			scoreboard_set_state(w->sb, w->slot, SB_BUSY);
+		nreq++;
+		r->keepalive = keep_going(r, nreq);
+		st = handle(r);
+		count_request(r, c.out);
+		c.out = 0;
+		c.pin = 0;
+		if (st != 0 || !r->keepalive)
+			goto linger;
+	}
+linger:
+	if (w->sb != NULL)
+		scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
+	lingering_close(&c);
+done:
+	(void)close(fd);
+	free(r);
+}
+
+int
+proxy_init(void)
+{
+	if (px.bbuf == NULL)
+		px.bbuf = malloc(PROXY_BUF);
+	if (px.obuf == NULL)
+		px.obuf = malloc(PROXY_BUF);
+	return px.bbuf != NULL && px.obuf != NULL ? 0 : -1;
+}
+
+void
+proxy_fini(void)
+{
+	proxy_pool_flush();
+	free(px.bbuf);
+	free(px.obuf);
+	px.bbuf = px.obuf = NULL;
+}
