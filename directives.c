@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "arena.h"
 #include "directives.h"
 
@@ -484,7 +485,11 @@ static const char *
 set_log_format(struct gw_parse *p, const struct gw_directive *d, int argc,
     char **argv)
 {
+	const char *e;
+
 	(void)d;
+	if ((e = accesslog_check_format(p->arena, argv[0])) != NULL)
+		return e;
 	strlist_add(p, &p->cfg->log_formats, arena_printf(p->arena, "%s\t%s",
 	    argc > 1 ? argv[1] : "", argv[0]));
 	return NULL;
@@ -494,19 +499,21 @@ static const char *
 set_custom_log(struct gw_parse *p, const struct gw_directive *d, int argc,
     char **argv)
 {
-	const char *fmt;
+	const char *fmt, *e;
 
 	if (strcasecmp(d->name, "TransferLog") == 0) {
 		fmt = "";
 	} else {
 		fmt = argv[1];
-		if (argc > 2 && strncasecmp(argv[2], "env=", 4) != 0 &&
-		    strncasecmp(argv[2], "expr=", 5) != 0)
-			return "the third argument must be env=[!]name";
+		if ((e = accesslog_check_format(p->arena, fmt)) != NULL ||
+		    (argc > 2 && (e = accesslog_check_condition(p->arena,
+		    argv[2])) != NULL))
+			return e;
 	}
+	/* path, format, condition, where (for errors at open time) */
 	strlist_add(p, &p->vhost->custom_logs, arena_printf(p->arena,
-	    "%s\t%s\t%s", conf_path(p, argv[0]), fmt, argc > 2 ? argv[2] :
-	    ""));
+	    "%s\t%s\t%s\t%s:%d", conf_path(p, argv[0]), fmt, argc > 2 ?
+	    argv[2] : "", p->file, p->line));
 	return NULL;
 }
 

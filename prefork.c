@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "log.h"
 #include "prefork.h"
 #include "scoreboard.h"
@@ -189,7 +190,7 @@ prefork_reap(struct gw_master *m)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		slot = scoreboard_find(m->sb, pid);
 		if (slot == -1) {
-			if (!log_reap(pid, status))
+			if (!log_reap(pid, status) && !accesslog_reap(pid, status))
 				log_msg(GW_LOG_DEBUG, "reaped unknown child "
 				    "pid %ld", (long)pid);
 			continue;

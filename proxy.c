@@ -36,10 +36,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "conn.h"
 #include "health.h"
 #include "http.h"
 #include "log.h"
+#include "logrec.h"
 #include "proxy.h"
 #include "rules.h"
 #include "scoreboard.h"
@@ -95,6 +97,13 @@ struct req {
 	int			 upgrading;	/* Upgrade sent to backend */
 	int			 body_done;	/* request body read whole */
 	int			 continued;	/* 100 Continue sent */
+	/* for the access log */
+	struct timespec		 t_start;	/* head read (realtime) */
+	long long		 mono_start;	/* the same, monotonic us */
+	unsigned long long	 in_start;	/* client bytes before it */
+	unsigned long long	 hdr_out;	/* head bytes we sent */
+	const struct http_msg	*resp;		/* backend head relayed */
+	const char		*ctype;		/* of a response we made */
 	volatile sig_atomic_t	*stop;
 	volatile sig_atomic_t	*retire;
 };
@@ -490,6 +499,8 @@ send_head(struct req *r, int status, const char *ctype, long long length,
 		return -1;
 	r->status = status;
 	r->head_sent = 1;
+	r->hdr_out += len;
+	r->ctype = ctype;
 	return conn_write(r->c, px.obuf, len, timeout_ms(r->cfg));
 }
 
@@ -921,6 +932,36 @@ build_request(struct req *r, const struct gw_proxypass *pp,
  */
 
 /*
+ * send_chunk - len bytes of data to c, as one chunk when chunked is set
+ * (else as they are); *framing counts the bytes the chunking added.
+ * len 0 with chunked writes the last chunk.
+ */
+static int
+send_chunk(struct gw_conn *c, const char *data, size_t len, int chunked,
+    int ms, unsigned long long *framing)
+{
+	struct iovec	iov[3];
+	char		hdr[24];
+	size_t		n = 0;
+
+	if (!chunked)
+		return len == 0 ? 0 : conn_write(c, data, len, ms);
+	if (len == 0) {
+		*framing += 5;
+		return conn_write(c, "0\r\n\r\n", 5, ms);
+	}
+	n = (size_t)snprintf(hdr, sizeof(hdr), "%zx\r\n", len);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = n;
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = len;
+	iov[2].iov_base = (void *)(uintptr_t)"\r\n";
+	iov[2].iov_len = 2;
+	*framing += n + 2;
+	return conn_writev(c, iov, 3, ms);
+}
+
+/*
  * relay_request_body - the client's body to the backend: Content-Length
  * bytes as they are, chunked re-chunked (extensions and trailers
  * dropped).  Returns 0, -1 when the client failed (errno), -2 when the
@@ -931,7 +972,7 @@ relay_request_body(struct req *r, struct gw_conn *be, int ms)
 {
 	const struct gw_config	*cfg = r->cfg;
 	long long		 t0 = conn_now_ms(), wait;
-	unsigned long long	 got = 0;
+	unsigned long long	 got = 0, framing = 0;
 	ssize_t			 f;
 	struct gw_conn		*c = r->c;
 	struct http_chunk	 ch;
@@ -940,8 +981,6 @@ relay_request_body(struct req *r, struct gw_conn *be, int ms)
 	uint64_t		 left = r->m.content_length;
 	long long		 limit = r->cfg->limit_request_body;
 	long			 used;
-	char			 hdr[24];
-	struct iovec		 iov[3];
 
 #define BODY_FILL() do {						\
 		wait = stage_deadline(t0, cfg->body_timeout,		\
@@ -982,20 +1021,12 @@ relay_request_body(struct req *r, struct gw_conn *be, int ms)
 		}
 		if (limit > 0 && ch.total > (uint64_t)limit)
 			return 413;
-		if (dlen > 0) {
-			n = (size_t)snprintf(hdr, sizeof(hdr), "%zx\r\n", dlen);
-			iov[0].iov_base = hdr;
-			iov[0].iov_len = n;
-			iov[1].iov_base = (void *)(uintptr_t)data;
-			iov[1].iov_len = dlen;
-			iov[2].iov_base = (void *)(uintptr_t)"\r\n";
-			iov[2].iov_len = 2;
-			if (conn_writev(be, iov, 3, ms) == -1)
-				return -2;
-		}
+		if (dlen > 0 && send_chunk(be, data, dlen, 1, ms, &framing) ==
+		    -1)
+			return -2;
 		conn_consume(c, (size_t)used);
 	}
-	if (conn_write(be, "0\r\n\r\n", 5, ms) == -1)
+	if (send_chunk(be, NULL, 0, 1, ms, &framing) == -1)
 		return -2;
 	return 0;
 #undef BODY_FILL
@@ -1019,8 +1050,6 @@ relay_response_body(struct req *r, struct gw_conn *be,
 	uint64_t		 left = rm->content_length;
 	long			 used;
 	ssize_t			 got;
-	char			 hdr[24];
-	struct iovec		 iov[3];
 
 	if (rm->body == HTTP_BODY_NONE)
 		return 0;
@@ -1049,25 +1078,13 @@ relay_response_body(struct req *r, struct gw_conn *be,
 					return -1;
 			}
 			n = conn_pending(be);
-			if (chunk_out) {
-				dlen = (size_t)snprintf(hdr, sizeof(hdr),
-				    "%zx\r\n", n);
-				iov[0].iov_base = hdr;
-				iov[0].iov_len = dlen;
-				iov[1].iov_base = be->buf + be->start;
-				iov[1].iov_len = n;
-				iov[2].iov_base = (void *)(uintptr_t)"\r\n";
-				iov[2].iov_len = 2;
-				if (conn_writev(c, iov, 3, timeout_ms(r->cfg))
-				    == -1)
-					return -2;
-			} else if (conn_write(c, be->buf + be->start, n,
-			    timeout_ms(r->cfg)) == -1)
+			if (send_chunk(c, be->buf + be->start, n, chunk_out,
+			    timeout_ms(r->cfg), &r->hdr_out) == -1)
 				return -2;
 			conn_consume(be, n);
 		}
-		if (chunk_out && conn_write(c, "0\r\n\r\n", 5,
-		    timeout_ms(r->cfg)) == -1)
+		if (send_chunk(c, NULL, 0, chunk_out, timeout_ms(r->cfg),
+		    &r->hdr_out) == -1)
 			return -2;
 		return 0;
 	}
@@ -1080,24 +1097,13 @@ relay_response_body(struct req *r, struct gw_conn *be,
 		    conn_pending(be), &data, &dlen);
 		if (used < 0)
 			return -1;
-		if (dlen > 0) {
-			n = 0;
-			if (chunk_out)
-				n = (size_t)snprintf(hdr, sizeof(hdr),
-				    "%zx\r\n", dlen);
-			iov[0].iov_base = hdr;
-			iov[0].iov_len = n;
-			iov[1].iov_base = (void *)(uintptr_t)data;
-			iov[1].iov_len = dlen;
-			iov[2].iov_base = (void *)(uintptr_t)"\r\n";
-			iov[2].iov_len = chunk_out ? 2 : 0;
-			if (conn_writev(c, iov, 3, timeout_ms(r->cfg)) == -1)
-				return -2;
-		}
+		if (dlen > 0 && send_chunk(c, data, dlen, chunk_out,
+		    timeout_ms(r->cfg), &r->hdr_out) == -1)
+			return -2;
 		conn_consume(be, (size_t)used);
 	}
-	if (chunk_out && conn_write(c, "0\r\n\r\n", 5, timeout_ms(r->cfg)) ==
-	    -1)
+	if (send_chunk(c, NULL, 0, chunk_out, timeout_ms(r->cfg),
+	    &r->hdr_out) == -1)
 		return -2;
 	return 0;
 }
@@ -1307,6 +1313,7 @@ send_continue(struct req *r)
 	if (!r->m.expect_continue || r->continued || conn_pending(r->c) > 0)
 		return 0;
 	r->continued = 1;
+	r->hdr_out += 25;
 	return conn_write(r->c, "HTTP/1.1 100 Continue\r\n\r\n", 25,
 	    timeout_ms(r->cfg));
 }
@@ -1451,6 +1458,8 @@ read_response_head(struct req *r, struct gw_conn *be, struct http_msg *rm,
 				    be->buf + be->start, rm->head_len,
 				    timeout_ms(r->cfg)) == -1)
 					return -1;
+				if (r->m.version == 11)
+					r->hdr_out += rm->head_len;
 				conn_consume(be, rm->head_len);
 				continue;
 			}
@@ -1547,6 +1556,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	if (rm->status == 101) {
 		/* the switch: relay the 101 as it came, then the bytes */
 		r->status = 101;
+		r->hdr_out += rm->head_len;
 		r->head_sent = 1;
 		r->keepalive = 0;
 		if (conn_write(r->c, be.buf + be.start, rm->head_len,
@@ -1557,6 +1567,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		(void)close(fd);
 		return FWD_CLOSE;
 	}
+	be.pin = rm->head_len;		/* the head stays for the log */
 	conn_consume(&be, rm->head_len);
 	if (error_override(r, rm->status)) {
 		/* ProxyErrorOverride: our page, not the backend's */
@@ -1578,6 +1589,8 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	}
 	r->status = rm->status;
 	r->head_sent = 1;
+	r->hdr_out += len;
+	r->resp = rm;
 	rc = relay_response_body(r, &be, rm, chunk_out, ms);
 	reusable = rc == 0 && rm->body != HTTP_BODY_CLOSE &&
 	    !(rm->connection & HTTP_CONN_CLOSE) && (rm->version == 11 ||
@@ -1932,6 +1945,84 @@ keep_going(const struct req *r, unsigned nreq)
 	return 1;
 }
 
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int
+port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)ss)->
+		    sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->
+		    sin6_port);
+	return 0;
+}
+
+/*
+ * log_request - the access log line of the request just answered.
+ * parsed says whether r->m holds a whole head; aborted that the answer
+ * did not go out whole.
+ */
+static void
+log_request(struct req *r, int parsed, unsigned nreq, int aborted)
+{
+	struct gw_logrec	 rec;
+	char			 local_ip[INET6_ADDRSTRLEN];
+	const char		*line = r->c->buf, *lf;
+	size_t			 avail = r->c->end;
+	struct sockaddr_storage	*l = &r->local;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.cfg = r->cfg;
+	rec.vhost = r->vhost != NULL ? r->vhost : &r->cfg->main;
+	rec.req = parsed ? &r->m : NULL;
+	rec.resp = r->resp;
+	/* the request line as received, when there is one */
+	while (avail > 0 && (*line == '\r' || *line == '\n')) {
+		line++;
+		avail--;
+	}
+	if (avail > 0 && (lf = memchr(line, '\n', avail)) != NULL) {
+		rec.request_line = line;
+		rec.request_line_len = (size_t)(lf - line);
+		if (rec.request_line_len > 0 && lf[-1] == '\r')
+			rec.request_line_len--;
+	}
+	rec.peer_ip = r->peer_ip;
+	rec.peer_port = port_of(&r->peer);
+	rec.local_port = port_of(l);
+	if (l->ss_family == AF_INET6)
+		(void)inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)l)->
+		    sin6_addr, local_ip, sizeof(local_ip));
+	else
+		(void)inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)l)->
+		    sin_addr, local_ip, sizeof(local_ip));
+	rec.local_ip = local_ip;
+	rec.host = r->host[0] != '\0' ? r->host : NULL;
+	rec.uri_path = r->path[0] != '\0' ? r->path : NULL;
+	rec.query = r->query;
+	rec.query_len = r->qlen;
+	rec.status_original = rec.status_final = r->status;
+	rec.bytes_out = r->c->out;
+	rec.body_bytes = r->c->out > r->hdr_out ? r->c->out - r->hdr_out : 0;
+	rec.bytes_in = r->c->in - r->in_start;
+	rec.start = r->t_start;
+	rec.usec = now_us() - r->mono_start;
+	rec.keepalive_n = nreq > 0 ? nreq - 1 : 0;
+	rec.conn_status = aborted ? 'X' : r->keepalive ? '+' : '-';
+	rec.ctype = r->resp == NULL ? r->ctype : NULL;
+	accesslog_request(&rec);
+}
+
 void
 proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
     volatile sig_atomic_t *retire)
@@ -1966,18 +2057,29 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		r->upgrading = 0;
 		r->status = 0;
 		r->path[0] = '\0';
+		r->host[0] = '\0';
 		r->m.version = 0;
 		r->m.mcode = HTTP_M_OTHER;
+		r->hdr_out = 0;
+		r->resp = NULL;
+		r->ctype = NULL;
+		r->in_start = c.in;
+		c.out = 0;
 		if (w->sb != NULL)
 			scoreboard_set_state(w->sb, w->slot, nreq == 0 ?
 			    SB_BUSY : SB_KEEPALIVE);
-		if ((st = read_request(r, nreq == 0, &quiet)) != 0) {
+		st = read_request(r, nreq == 0, &quiet);
+		if (clock_gettime(CLOCK_REALTIME, &r->t_start) == -1)
+			memset(&r->t_start, 0, sizeof(r->t_start));
+		r->mono_start = now_us();
+		if (st != 0) {
 			if (quiet)
 				goto done;
 			r->keepalive = 0;
 			if (r->m.version == 0)
 				r->m.version = 11;
-			(void)send_error(r, st, NULL);
+			st = send_error(r, st, NULL);
+			log_request(r, 0, nreq + 1, st != 0);
 			goto linger;
 		}
 		if (w->sb != NULL)
@@ -1985,8 +2087,8 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		nreq++;
 		r->keepalive = keep_going(r, nreq);
 		st = handle(r);
+		log_request(r, 1, nreq, st != 0 && r->keepalive);
 		count_request(r, c.out);
-		c.out = 0;
 		c.pin = 0;
 		if (st != 0 || !r->keepalive)
 			goto linger;
