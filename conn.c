@@ -1,5 +1,10 @@
 /*
  * conn.c - timed socket I/O (see conn.h).
+ *
+ * Sockets are blocking and every read or write carries the kernel
+ * deadline SO_RCVTIMEO/SO_SNDTIMEO, so the common case is one system
+ * call, not recv-EAGAIN-poll-recv.  Connecting is non-blocking, to put
+ * a deadline on it.  A signal interrupts a wait (no SA_RESTART).
  */
 #include "config.h"
 
@@ -72,6 +77,7 @@ conn_init(struct gw_conn *c, int fd, char *buf, size_t cap,
 	c->buf = buf;
 	c->cap = cap;
 	c->stop = stop;
+	c->rcv_ms = c->snd_ms = -1;	/* unknown: set on first use */
 }
 
 size_t
@@ -98,23 +104,66 @@ conn_compact(struct gw_conn *c)
 	}
 }
 
+/*
+ * set_timeo - the kernel's deadline for the next blocking call on the
+ * socket (SO_RCVTIMEO or SO_SNDTIMEO), set only when it changes: the
+ * sockets are blocking, so a read or write is one system call.
+ */
+static int
+set_timeo(int fd, int opt, int *cur, int ms)
+{
+	struct timeval tv;
+
+	if (ms < 1)
+		ms = 1;
+	if (*cur == ms)
+		return 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)) == -1)
+		return -1;
+	*cur = ms;
+	return 0;
+}
+
+/* interrupted - after EINTR: give up if told to stop, else go on. */
+static int
+interrupted(struct gw_conn *c)
+{
+	int saved = errno;
+
+	if (c->stop != NULL && *c->stop)
+		return 1;
+	if (intr_hook != NULL)
+		intr_hook();
+	errno = saved;
+	return 0;
+}
+
 static ssize_t
 raw_read(struct gw_conn *c, void *buf, size_t len, int ms)
 {
-	long long	 deadline = conn_now_ms() + ms;
+	long long	 deadline = conn_now_ms() + ms, left;
 	ssize_t		 n;
 
 	for (;;) {
+		if ((left = deadline - conn_now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (set_timeo(c->fd, SO_RCVTIMEO, &c->rcv_ms, (int)left) == -1)
+			return -1;
 		if ((n = recv(c->fd, buf, len, 0)) >= 0) {
 			if (n == 0)
 				c->eof = 1;
 			c->in += (unsigned long long)n;
 			return n;
 		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			errno = ETIMEDOUT;
 			return -1;
-		if (conn_wait(c->fd, POLLIN, (int)(deadline - conn_now_ms()),
-		    c->stop) == -1)
+		}
+		if (errno != EINTR || interrupted(c))
 			return -1;
 	}
 }
@@ -150,12 +199,41 @@ conn_read(struct gw_conn *c, void *buf, size_t len, int ms)
 	return raw_read(c, buf, len, ms);
 }
 
+/*
+ * conn_hold - keep len bytes of buf (a response head) to go out with the
+ * next write, in the same system call; buf must stay valid until then.
+ */
+void
+conn_hold(struct gw_conn *c, const char *buf, size_t len)
+{
+	c->held = buf;
+	c->heldlen = len;
+}
+
+/* conn_flush - write what conn_hold kept, if it is still there. */
+int
+conn_flush(struct gw_conn *c, int ms)
+{
+	return c->heldlen > 0 ? conn_writev(c, NULL, 0, ms) : 0;
+}
+
 int
 conn_writev(struct gw_conn *c, struct iovec *iov, int n, int ms)
 {
-	long long	 deadline = conn_now_ms() + ms;
+	long long	 deadline = conn_now_ms() + ms, left;
 	struct msghdr	 mh;
+	struct iovec	 both[9];
 	ssize_t		 w;
+
+	if (c->heldlen > 0 && n < 8) {
+		both[0].iov_base = (void *)(uintptr_t)c->held;
+		both[0].iov_len = c->heldlen;
+		for (int i = 0; i < n; i++)
+			both[i + 1] = iov[i];
+		iov = both;
+		n++;
+		c->heldlen = 0;
+	}
 
 	while (n > 0) {
 		if (iov->iov_len == 0) {
@@ -163,6 +241,12 @@ conn_writev(struct gw_conn *c, struct iovec *iov, int n, int ms)
 			n--;
 			continue;
 		}
+		if ((left = deadline - conn_now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (set_timeo(c->fd, SO_SNDTIMEO, &c->snd_ms, (int)left) == -1)
+			return -1;
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = iov;
 		mh.msg_iovlen = (size_t)n;
@@ -179,10 +263,11 @@ conn_writev(struct gw_conn *c, struct iovec *iov, int n, int ms)
 			}
 			continue;
 		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			errno = ETIMEDOUT;
 			return -1;
-		if (conn_wait(c->fd, POLLOUT, (int)(deadline - conn_now_ms()),
-		    c->stop) == -1)
+		}
+		if (errno != EINTR || interrupted(c))
 			return -1;
 	}
 	return 0;
@@ -202,25 +287,29 @@ int
 conn_connect(const struct sockaddr *sa, socklen_t len, int ms,
     volatile sig_atomic_t *stop)
 {
-	int		 fd, err;
+	int		 fd, err, fl;
 	socklen_t	 elen = sizeof(err);
 
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1)
 		return -1;
-	if (connect(fd, sa, len) == 0)
-		return fd;
-	if (errno != EINPROGRESS && errno != EINTR)
-		goto fail;
-	if (conn_wait(fd, POLLOUT, ms, stop) == -1)
-		goto fail;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
-		goto fail;
-	if (err != 0) {
-		errno = err;
-		goto fail;
+	if (connect(fd, sa, len) == -1) {
+		if (errno != EINPROGRESS && errno != EINTR)
+			goto fail;
+		if (conn_wait(fd, POLLOUT, ms, stop) == -1)
+			goto fail;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
+			goto fail;
+		if (err != 0) {
+			errno = err;
+			goto fail;
+		}
 	}
+	/* connected: blocking from now on, with kernel deadlines */
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		goto fail;
 	return fd;
 fail:
 	err = errno;

@@ -2,8 +2,8 @@
  * conn.h - timed I/O on one socket, client side or backend side.
  *
  * Every call has a deadline (milliseconds from now); past it the call
- * fails with errno ETIMEDOUT.  Sockets are non-blocking; waiting is
- * poll().  A connection reads into its own fixed buffer, so what a
+ * fails with errno ETIMEDOUT.  Sockets are blocking, with the deadline
+ * set in the kernel (SO_RCVTIMEO, SO_SNDTIMEO).  A connection reads into its own fixed buffer, so what a
  * parser did not use (a pipelined request, the start of a body) stays
  * there for the next step.
  */
@@ -23,6 +23,9 @@ struct gw_conn {
 	size_t			 end;
 	size_t			 pin;		/* buf[0..pin) is kept (a head) */
 	int			 eof;
+	int			 rcv_ms, snd_ms; /* kernel deadlines in force */
+	const char		*held;		/* conn_hold: goes out first */
+	size_t			 heldlen;
 	volatile sig_atomic_t	*stop;		/* set: give up waiting */
 	unsigned long long	 in, out;	/* bytes read and written */
 };
@@ -34,6 +37,8 @@ ssize_t	conn_fill(struct gw_conn *, int ms);
 /* conn_read - up to len bytes, buffered data first; 0 EOF, -1 errno. */
 ssize_t	conn_read(struct gw_conn *, void *, size_t, int ms);
 int	conn_write(struct gw_conn *, const void *, size_t, int ms);
+void	conn_hold(struct gw_conn *, const char *, size_t);
+int	conn_flush(struct gw_conn *, int ms);
 int	conn_writev(struct gw_conn *, struct iovec *, int, int ms);
 /* conn_compact - move unread data to the front (after the pinned part). */
 void	conn_compact(struct gw_conn *);

@@ -1582,16 +1582,29 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		r->keepalive = 0;	/* close-delimited to a 1.0 client */
 	}
 	close_client = !r->keepalive;
-	if (build_response(r, rm, chunk_out, close_client, &len) == -1 ||
-	    conn_write(r->c, px.obuf, len, timeout_ms(r->cfg)) == -1) {
+	if (build_response(r, rm, chunk_out, close_client, &len) == -1) {
 		(void)close(fd);
-		return FWD_CLOSE;
+		return send_error(r, 502, NULL), FWD_CLOSE;
 	}
+	/* the head goes out with the first body bytes, in one write */
+	conn_hold(r->c, px.obuf, len);
 	r->status = rm->status;
 	r->head_sent = 1;
 	r->hdr_out += len;
 	r->resp = rm;
 	rc = relay_response_body(r, &be, rm, chunk_out, ms);
+	if (rc == -1 && r->c->heldlen > 0) {
+		/* nothing went out yet: the client gets a clean 502 */
+		r->c->heldlen = 0;
+		r->resp = NULL;
+		r->hdr_out = 0;
+		(void)close(fd);
+		log_msg(GW_LOG_ERR, "proxy: the backend's body was cut short "
+		    "for %.*s", (int)r->m.target.n, r->m.target.p);
+		return send_error(r, 502, NULL), FWD_CLOSE;
+	}
+	if (rc == 0 && conn_flush(r->c, timeout_ms(r->cfg)) == -1)
+		rc = -2;
 	reusable = rc == 0 && rm->body != HTTP_BODY_CLOSE &&
 	    !(rm->connection & HTTP_CONN_CLOSE) && (rm->version == 11 ||
 	    (rm->connection & HTTP_CONN_KEEPALIVE)) && !pp->disablereuse &&

@@ -366,12 +366,12 @@ accept_on(int lfd)
 {
 	int	 fd;
 
+	/* blocking: conn.c waits with SO_RCVTIMEO/SO_SNDTIMEO deadlines */
 #ifdef HAVE_ACCEPT4
-	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 #else
 	if ((fd = accept(lfd, NULL, NULL)) != -1 &&
-	    (fcntl(fd, F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)) {
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
 		(void)close(fd);
 		fd = -1;
 	}
