@@ -161,9 +161,8 @@ done
 cat <<MSG
 
 gatewayd is running: try curl $url
-  Until the proxy engine lands, gatewayd answers every request with a
-  fixed response; the demo origin it will proxy to is at
-  http://127.0.0.1:$oport/ (also /echo, /status/404, /size/100).
+  It proxies to the demo origin at http://127.0.0.1:$oport/
+  (try also /echo, /status/404, /size/100).
   config: $conf
   logs:   $tmp/error_log, $tmp/access_log (followed below)
 Press Ctrl-C to stop gatewayd and the origin.
