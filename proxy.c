@@ -97,6 +97,7 @@ struct req {
 	int			 upgrading;	/* Upgrade sent to backend */
 	int			 body_done;	/* request body read whole */
 	int			 continued;	/* 100 Continue sent */
+	int			 forward;	/* a forward-proxy request */
 	/* for the access log */
 	struct timespec		 t_start;	/* head read (realtime) */
 	long long		 mono_start;	/* the same, monotonic us */
@@ -713,16 +714,21 @@ named_in_connection(const struct http_msg *m, struct http_slice name)
 	return 0;
 }
 
-/* encode_path - percent-encode what a decoded path cannot carry raw. */
+/*
+ * encode_path - percent-encode what a decoded path cannot carry raw.
+ * keep_pct: the path came through AllowEncodedSlashes NoDecode, where
+ * every '%' already starts an escape.
+ */
 static int
-encode_path(char *buf, size_t cap, size_t *len, const char *s)
+encode_path(char *buf, size_t cap, size_t *len, const char *s, int keep_pct)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (isalnum(c) || strchr("-._~!$&'()*+,;=:@/", c) != NULL) {
+		if (isalnum(c) || strchr("-._~!$&'()*+,;=:@/", c) != NULL ||
+		    (c == '%' && keep_pct)) {
 			if (*len + 1 > cap)
 				return -1;
 			buf[(*len)++] = (char)c;
@@ -857,8 +863,8 @@ build_request(struct req *r, const struct gw_proxypass *pp,
 		if (buf_add(px.obuf, PROXY_BUF, &len, r->rawpath.p + raw,
 		    r->rawpath.n - raw) == -1)
 			return -1;
-	} else if (encode_path(px.obuf, PROXY_BUF, &len, r->path + matched) ==
-	    -1)
+	} else if (encode_path(px.obuf, PROXY_BUF, &len, r->path + matched,
+	    r->vhost->allow_encoded_slashes == 2) == -1)
 		return -1;
 	if (r->query != NULL && !pp->noquery && (buf_add(px.obuf, PROXY_BUF,
 	    &len, "?", 1) == -1 || buf_add(px.obuf, PROXY_BUF, &len, r->query,
@@ -875,10 +881,10 @@ build_request(struct req *r, const struct gw_proxypass *pp,
 		    http_slice_caseeq(n, "Host") ||
 		    http_slice_caseeq(n, "Content-Length") ||
 		    http_slice_caseeq(n, "Expect") ||
-		    (r->vhost->add_headers && (http_slice_caseeq(n,
-		    "X-Forwarded-For") || http_slice_caseeq(n,
-		    "X-Forwarded-Host") || http_slice_caseeq(n,
-		    "X-Forwarded-Server"))) ||
+		    (r->vhost->add_headers && !r->forward &&
+		    (http_slice_caseeq(n, "X-Forwarded-For") ||
+		    http_slice_caseeq(n, "X-Forwarded-Host") ||
+		    http_slice_caseeq(n, "X-Forwarded-Server"))) ||
 		    (r->vhost->proxy_via != 0 && http_slice_caseeq(n, "Via")))
 			continue;
 		if (buf_add(px.obuf, PROXY_BUF, &len, n.p, n.n) == -1 ||
@@ -888,7 +894,8 @@ build_request(struct req *r, const struct gw_proxypass *pp,
 		    buf_add(px.obuf, PROXY_BUF, &len, "\r\n", 2) == -1)
 			return -1;
 	}
-	if (r->vhost->add_headers) {
+	/* X-Forwarded-*: reverse proxying only, as Apache (privacy) */
+	if (r->vhost->add_headers && !r->forward) {
 		server = r->vhost->server_name ? r->vhost->server_name :
 		    r->cfg->main.server_name;
 		if (add_forwarded(r, &len, "X-Forwarded-For", r->peer_ip) ==
@@ -1259,8 +1266,9 @@ build_response(struct req *r, const struct http_msg *rm, int chunk_out,
 			v.p = mapped;
 			v.n = strlen(mapped);
 		}
-		if (r->vhost->proxy_via != 0 && http_slice_caseeq(n, "Via"))
-			continue;	/* merged below, or blocked */
+		if ((r->vhost->proxy_via == 1 || r->vhost->proxy_via == 2) &&
+		    http_slice_caseeq(n, "Via"))
+			continue;	/* merged below */
 		if (buf_add(px.obuf, PROXY_BUF, &len, n.p, n.n) == -1 ||
 		    buf_add(px.obuf, PROXY_BUF, &len, ": ", 2) == -1 ||
 		    buf_add(px.obuf, PROXY_BUF, &len, v.p, v.n) == -1 ||
@@ -1537,6 +1545,8 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 				    502, NULL), FWD_CLOSE;
 			log_errno(GW_LOG_INFO, "proxy: reading the request "
 			    "body from %s", r->peer_ip);
+			if (errno == ETIMEDOUT)	/* as mod_reqtimeout */
+				return send_error(r, 408, NULL), FWD_CLOSE;
 			r->status = 400;
 			return FWD_CLOSE;
 		}
@@ -1757,6 +1767,7 @@ forward_proxy(struct req *r)
 	pp.url = url;
 	pp.retry = 60;
 	pp.timeout = pp.connectiontimeout = pp.ttl = GW_UNSET;
+	r->forward = 1;
 	return proxy_to(r, &pp, 1);
 }
 
@@ -2067,6 +2078,7 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		r->head_sent = 0;
 		r->body_done = 0;
 		r->continued = 0;
+		r->forward = 0;
 		r->upgrading = 0;
 		r->status = 0;
 		r->path[0] = '\0';

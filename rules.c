@@ -174,7 +174,7 @@ hexdigit(int c)
 
 /*
  * decode - %XX into bytes.  %2F: refused (0, Apache's default), decoded
- * (1, On) or kept encoded (2, NoDecode).
+ * (1, On) or kept encoded (2, NoDecode, which keeps %25 encoded too).
  */
 static int
 decode(const char *in, size_t len, int allow_slashes, char *out,
@@ -197,8 +197,13 @@ decode(const char *in, size_t len, int allow_slashes, char *out,
 				return 400;
 			if (c == '/' && allow_slashes == 1)
 				;	/* On: decoded like any other */
-			else if (c == '/') {
-				if (!allow_slashes)
+			else if (c == '/' || (c == '%' && allow_slashes == 2)) {
+				/*
+				 * NoDecode keeps %2F, and %25 with it, so
+				 * that every '%' left in the path starts an
+				 * escape and the path can be sent on as is.
+				 */
+				if (c == '/' && !allow_slashes)
 					return 404;
 				if (o + 3 > outlen)
 					return 414;

@@ -9,7 +9,8 @@
  *     gateway forwards to it shows as a pending connection, so a test
  *     can tell that nothing reached the backend (a connect completes
  *     before the gateway could answer the client, so the check does not
- *     depend on timing).
+ *     depend on timing).  The WebSocket tests accept on it themselves
+ *     and play the backend in the test process, step by step.
  *
  * Requests are raw bytes on a socket; answers are read byte for byte and
  * their framing (Content-Length, chunked, close) is checked.  Every wait
@@ -2113,6 +2114,1074 @@ START_TEST(test_name_vhosts)
 }
 END_TEST
 
+/*---------------------------------------------------------------------
+ * Helpers for the tests below: every value of a header, an in-test
+ * backend on a listening socket, the access log
+ */
+
+/* field_nth - value idx (from 0) of header name in a head; 1 if found. */
+static int
+field_nth(const char *head, const char *name, int idx, char *out,
+    size_t outlen)
+{
+	const char	*p, *eol, *v, *ve;
+	size_t		 nl = strlen(name);
+	int		 n = 0;
+
+	out[0] = '\0';
+	if ((p = strstr(head, "\r\n")) == NULL)
+		return 0;
+	for (p += 2; *p != '\0' && strncmp(p, "\r\n", 2) != 0; p = eol + 2) {
+		if ((eol = strstr(p, "\r\n")) == NULL)
+			break;
+		if ((size_t)(eol - p) <= nl || strncasecmp(p, name, nl) != 0 ||
+		    p[nl] != ':' || n++ != idx)
+			continue;
+		for (v = p + nl + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		for (ve = eol; ve > v && (ve[-1] == ' ' || ve[-1] == '\t');
+		    ve--)
+			;
+		(void)snprintf(out, outlen, "%.*s", (int)(ve - v), v);
+		return 1;
+	}
+	return 0;
+}
+
+/* field_all - every value of header name, joined with ", "; how many. */
+static int
+field_all(const char *head, const char *name, char *out, size_t outlen)
+{
+	char	v[1024];
+	size_t	len = 0;
+	int	n, m;
+
+	out[0] = '\0';
+	for (n = 0; field_nth(head, name, n, v, sizeof(v)); n++) {
+		m = snprintf(out + len, outlen - len, "%s%s", n > 0 ? ", " : "",
+		    v);
+		if (m < 0 || (size_t)m >= outlen - len)
+			break;
+		len += (size_t)m;
+	}
+	return n;
+}
+
+/* has_token - does the comma-separated list hold tok (any case)? */
+static int
+has_token(const char *list, const char *tok)
+{
+	size_t	tl = strlen(tok), n;
+
+	while (*list != '\0') {
+		list += strspn(list, ", \t");
+		n = strcspn(list, ", \t");
+		if (n == tl && strncasecmp(list, tok, n) == 0)
+			return 1;
+		list += n;
+	}
+	return 0;
+}
+
+/* accept_wait - a connection on lfd within IO_TIMEOUT, with I/O deadlines. */
+static int
+accept_wait(int lfd)
+{
+	struct timeval	tv = { IO_TIMEOUT, 0 };
+	struct pollfd	pfd;
+	int		fd;
+
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, IO_TIMEOUT * 1000) != 1)
+		return -1;
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/*
+ * recv_head - a head from fd, through the empty line and not a byte
+ * more, NUL-ended into buf; its length, or -1.
+ */
+static ssize_t
+recv_head(int fd, char *buf, size_t cap)
+{
+	size_t	n = 0;
+	ssize_t	got;
+
+	while (n + 1 < cap) {
+		if ((got = recv(fd, buf + n, 1, 0)) <= 0) {
+			if (got < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		n++;
+		if (n >= 4 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0) {
+			buf[n] = '\0';
+			return (ssize_t)n;
+		}
+	}
+	return -1;
+}
+
+/* recv_exact - n bytes from fd: 0, or -1 when it closed or timed out. */
+static int
+recv_exact(int fd, char *buf, size_t n)
+{
+	ssize_t	got;
+
+	while (n > 0) {
+		if ((got = recv(fd, buf, n, 0)) <= 0) {
+			if (got < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+/* log_line - the first line of file path holding needle, into out. */
+static const char *
+log_line(const char *path, const char *needle, char *out, size_t outlen)
+{
+	char		*s = gwt_read_file(path), *p, *b, *e;
+
+	(void)snprintf(out, outlen, "(none)");
+	if (s != NULL && (p = strstr(s, needle)) != NULL) {
+		for (b = p; b > s && b[-1] != '\n'; b--)
+			;
+		if ((e = strchr(p, '\n')) != NULL)
+			*e = '\0';
+		(void)snprintf(out, outlen, "%s", b);
+	}
+	free(s);
+	return out;
+}
+
+/*---------------------------------------------------------------------
+ * ProxyVia
+ */
+
+/*
+ * What a client gets of a backend's own Via under ProxyVia Block.
+ * Apache 2.4 passes it unchanged: mod_proxy.c unsets Via in the request
+ * (r->headers_in) only, and mod_proxy_http.c's response code merely
+ * does not add its own ("if (conf->viaopt != via_off && conf->viaopt !=
+ * via_block)").  The manual page says Block "removes it from requests".
+ * NULL here would mean "stripped both ways".  One place to change.
+ */
+#define VIA_BLOCK_RESPONSE	"1.0 origin-cache"
+
+/* via_check - value of every Via in head is want ("" for none). */
+static void
+via_check(const char *what, const char *head, const char *want)
+{
+	char	v[1024];
+
+	(void)field_all(head, "Via", v, sizeof(v));
+	REQUIRE(strcmp(v, want) == 0, "%s: Via \"%s\", want \"%s\"", what, v,
+	    want);
+}
+
+START_TEST(test_via_on)
+{
+	struct resp	r = { 0 };
+	char		req[512], ours[128], want[256];
+
+	start_gw("ProxyVia On\nProxyPass /e/ http://127.0.0.1:%d/\n", O.port);
+	/* a Host with the port, so that Apache too names that port */
+	(void)snprintf(ours, sizeof(ours), "1.1 gw.example:%d", S.ports[0]);
+	(void)snprintf(req, sizeof(req), "GET /e/echo HTTP/1.1\r\n"
+	    "Host: gw.example:%d\r\nVia: 1.0 upstream.example\r\n\r\n",
+	    S.ports[0]);
+	REQUIRE(exchange(req, &r) == 200, "status %d", r.status);
+	(void)snprintf(want, sizeof(want), "1.0 upstream.example, %s", ours);
+	via_check("ProxyVia On, the backend's request (appended to the "
+	    "client's Via)", r.body, want);
+	via_check("ProxyVia On, the response", r.head, ours);
+	/* no Via from the client; one from the backend, kept first */
+	(void)snprintf(req, sizeof(req), "GET /e/echo?header=Via:1.0%%20"
+	    "origin-cache HTTP/1.1\r\nHost: gw.example:%d\r\n\r\n",
+	    S.ports[0]);
+	REQUIRE(exchange(req, &r) == 200, "status %d", r.status);
+	via_check("ProxyVia On, the backend's request (no Via from the "
+	    "client)", r.body, ours);
+	(void)snprintf(want, sizeof(want), "1.0 origin-cache, %s", ours);
+	via_check("ProxyVia On, the response (appended to the backend's Via)",
+	    r.head, want);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_via_full)
+{
+	struct resp	r = { 0 };
+	char		req[512], ours[128], want[256];
+
+	start_gw("ProxyVia Full\nProxyPass /e/ http://127.0.0.1:%d/\n",
+	    O.port);
+	(void)snprintf(ours, sizeof(ours), "1.1 gw.example:%d (gatewayd/"
+	    PACKAGE_VERSION ")", S.ports[0]);
+	(void)snprintf(req, sizeof(req), "GET /e/echo HTTP/1.1\r\n"
+	    "Host: gw.example:%d\r\nVia: 1.0 upstream.example\r\n\r\n",
+	    S.ports[0]);
+	REQUIRE(exchange(req, &r) == 200, "status %d", r.status);
+	(void)snprintf(want, sizeof(want), "1.0 upstream.example, %s", ours);
+	via_check("ProxyVia Full, the backend's request", r.body, want);
+	via_check("ProxyVia Full, the response", r.head, ours);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_via_off)
+{
+	struct resp	r = { 0 };
+
+	start_gw("ProxyPass /e/ http://127.0.0.1:%d/\n", O.port);
+	REQUIRE(exchange("GET /e/echo HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Via: 1.0 upstream.example\r\n\r\n", &r) == 200, "status %d",
+	    r.status);
+	via_check("ProxyVia Off (the default), the backend's request", r.body,
+	    "1.0 upstream.example");
+	via_check("ProxyVia Off, the response", r.head, "");
+	REQUIRE(exchange("GET /e/status/200?header=Via:1.0%20origin-cache "
+	    "HTTP/1.1\r\nHost: gw.example\r\n\r\n", &r) == 200, "status %d",
+	    r.status);
+	via_check("ProxyVia Off, the backend's Via in the response", r.head,
+	    "1.0 origin-cache");
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_via_block)
+{
+	struct resp	r = { 0 };
+
+	start_gw("ProxyVia Block\nProxyPass /e/ http://127.0.0.1:%d/\n",
+	    O.port);
+	REQUIRE(exchange("GET /e/echo HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Via: 1.0 upstream.example\r\nVia: 1.1 second.example\r\n\r\n",
+	    &r) == 200, "status %d", r.status);
+	via_check("ProxyVia Block, the backend's request", r.body, "");
+	via_check("ProxyVia Block, the response (none added)", r.head, "");
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_via_block_response)
+{
+	struct resp	r = { 0 };
+
+	start_gw("ProxyVia Block\nProxyPass /e/ http://127.0.0.1:%d/\n",
+	    O.port);
+	REQUIRE(exchange("GET /e/status/200?header=Via:1.0%20origin-cache "
+	    "HTTP/1.1\r\nHost: gw.example\r\n\r\n", &r) == 200, "status %d",
+	    r.status);
+	via_check("ProxyVia Block, a backend's own Via in the response "
+	    "(Apache passes it, see VIA_BLOCK_RESPONSE)", r.head,
+	    VIA_BLOCK_RESPONSE != NULL ? VIA_BLOCK_RESPONSE : "");
+	resp_free(&r);
+}
+END_TEST
+
+/*---------------------------------------------------------------------
+ * ProxyPassReverseCookieDomain, ProxyPassReverseCookiePath
+ */
+
+START_TEST(test_cookie_rewrite)
+{
+	static const char *const want[] = {
+		"a=1; Domain=www.example.com; Path=/app/",
+		"b=2; domain=www.example.com",		/* any case */
+		/* the manual: public-path replaces "that start"; Apache
+		 * would replace the whole path ("Path=/app/") */
+		"c=3; Path=/app/sub; HttpOnly",
+		"d=4; Domain=other.example; Path=/other/",
+		"e=5; Domain=sub.backend.internal; Path=/basement",
+		"f=6",
+	};
+	struct resp	r = { 0 };
+	char		v[1024];
+	int		n;
+
+	start_gw("ProxyPassReverseCookieDomain backend.internal "
+	    "www.example.com\n"
+	    "ProxyPassReverseCookiePath /base/ /app/\n"
+	    "ProxyPass /app/ http://127.0.0.1:%d/\n", O.port);
+	REQUIRE(exchange("GET /app/status/200?"
+	    "header=Set-Cookie:a=1;%20Domain=backend.internal;%20Path=/base/&"
+	    "header=Set-Cookie:b=2;%20domain=BACKEND.Internal&"
+	    "header=Set-Cookie:c=3;%20Path=/base/sub;%20HttpOnly&"
+	    "header=Set-Cookie:d=4;%20Domain=other.example;%20Path=/other/&"
+	    "header=Set-Cookie:e=5;%20Domain=sub.backend.internal;"
+	    "%20Path=/basement&"
+	    "header=Set-Cookie:f=6&"
+	    "header=X-Note:domain=backend.internal;%20path=/base/ "
+	    "HTTP/1.1\r\nHost: gw.example\r\n\r\n", &r) == 200,
+	    "status %d", r.status);
+	REQUIRE(from_origin(&r), "not the origin's answer:\n%s", r.head);
+	n = field_all(r.head, "Set-Cookie", v, sizeof(v));
+	REQUIRE(n == (int)(sizeof(want) / sizeof(want[0])),
+	    "%d Set-Cookie fields, want %zu:\n%s", n,
+	    sizeof(want) / sizeof(want[0]), r.head);
+	for (int i = 0; i < n; i++) {
+		(void)field_nth(r.head, "Set-Cookie", i, v, sizeof(v));
+		REQUIRE(strcmp(v, want[i]) == 0, "Set-Cookie %d: \"%s\", want "
+		    "\"%s\"", i + 1, v, want[i]);
+	}
+	REQUIRE(hv_is(&r, "X-Note", "domain=backend.internal; path=/base/"),
+	    "a header other than Set-Cookie was rewritten: X-Note: %s",
+	    hv(&r, "X-Note"));
+	resp_free(&r);
+}
+END_TEST
+
+/*---------------------------------------------------------------------
+ * ProxyErrorOverride
+ */
+
+#define OVR_500		"Our own 500 page"
+#define OVR_502		"Our own 502 page"
+
+START_TEST(test_error_override)
+{
+	struct client	c;
+	struct resp	r = { 0 };
+
+	start_gw("ProxyErrorOverride On\n"
+	    "ErrorDocument 500 \"" OVR_500 "\"\n"
+	    "ProxyPass /app/ http://127.0.0.1:%d/\n", O.port);
+	REQUIRE(exchange("GET /app/status/500 HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n", &r) == 500, "backend 500: status %d", r.status);
+	REQUIRE(!from_origin(&r) && strcmp(r.body, OVR_500) == 0,
+	    "ProxyErrorOverride On: a backend 500 came through as \"%.80s\" "
+	    "(Server %s), want the ErrorDocument", r.body, hv(&r, "Server"));
+	/* no ErrorDocument for 404: the built-in page, not the backend's */
+	REQUIRE(exchange("GET /app/status/404 HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n", &r) == 404, "backend 404: status %d", r.status);
+	REQUIRE(!from_origin(&r) && strstr(r.body, "404 Not Found") != NULL,
+	    "ProxyErrorOverride On: a backend 404 came through as \"%.80s\" "
+	    "(Server %s), want the gateway's page", r.body, hv(&r, "Server"));
+	/* 2xx and 3xx pass */
+	REQUIRE(exchange("GET /app/status/200 HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n", &r) == 200 && from_origin(&r) &&
+	    strcmp(r.body, "200 OK\n") == 0,
+	    "ProxyErrorOverride On: a backend 200 became %d \"%.80s\"",
+	    r.status, r.body);
+	REQUIRE(exchange("GET /app/status/302?header=Location:http://"
+	    "elsewhere.example/x HTTP/1.1\r\nHost: gw.example\r\n\r\n", &r) ==
+	    302 && from_origin(&r) && hv_is(&r, "Location",
+	    "http://elsewhere.example/x") && strcmp(r.body, "302 Found\n") == 0,
+	    "ProxyErrorOverride On: a backend 302 became %d \"%.80s\" "
+	    "(Location %s)", r.status, r.body, hv(&r, "Location"));
+	/* the replaced answer is framed right: the connection goes on */
+	cl_open(&c);
+	REQUIRE(cl_sends(&c, "GET /app/status/404 HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n") == 0 && read_resp(&c, &r, 0) == 0 && r.status == 404 &&
+	    r.complete, "overridden 404: status %d", r.status);
+	REQUIRE(cl_sends(&c, "GET /app/size/10 HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n") == 0 && read_resp(&c, &r, 0) == 0 && r.status == 200 &&
+	    r.blen == 10 && pattern_ok(r.body, 10),
+	    "the request after an overridden 404 on the same connection: "
+	    "status %d%s", r.status, r.eof ? " (closed)" : "");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_error_override_codes)
+{
+	struct resp	r = { 0 };
+
+	start_gw("ProxyErrorOverride On 500\n"
+	    "ErrorDocument 500 \"" OVR_500 "\"\n"
+	    "ErrorDocument 502 \"" OVR_502 "\"\n"
+	    "ProxyPass /app/ http://127.0.0.1:%d/\n", O.port);
+	REQUIRE(exchange("GET /app/status/500 HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n", &r) == 500 && !from_origin(&r) &&
+	    strcmp(r.body, OVR_500) == 0,
+	    "ProxyErrorOverride On 500: a backend 500 came through as %d "
+	    "\"%.80s\", want the ErrorDocument", r.status, r.body);
+	REQUIRE(exchange("GET /app/status/502 HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n", &r) == 502, "backend 502: status %d", r.status);
+	REQUIRE(from_origin(&r) && strcmp(r.body, "502 Bad Gateway\n") == 0,
+	    "ProxyErrorOverride On 500: a backend 502 (not listed) was "
+	    "replaced: \"%.80s\" (Server %s)", r.body, hv(&r, "Server"));
+	REQUIRE(exchange("GET /app/status/404 HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n", &r) == 404 && from_origin(&r),
+	    "ProxyErrorOverride On 500: a backend 404 (not listed) was "
+	    "replaced: %d \"%.80s\"", r.status, r.body);
+	REQUIRE(exchange("GET /app/status/200 HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n", &r) == 200 && from_origin(&r),
+	    "ProxyErrorOverride On 500: a backend 200 became %d", r.status);
+	resp_free(&r);
+}
+END_TEST
+
+/*---------------------------------------------------------------------
+ * WebSocket: upgrade=websocket, against a backend in this process
+ */
+
+#define WS_KEY		"dGhlIHNhbXBsZSBub25jZQ=="
+#define WS_ACCEPT	"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+#define WS_HANDSHAKE \
+	"GET /ws/chat?room=1 HTTP/1.1\r\nHost: gw.example\r\n" \
+	"Upgrade: websocket\r\nConnection: Upgrade\r\n" \
+	"Sec-WebSocket-Key: " WS_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n"
+#define WS_101 \
+	"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" \
+	"Connection: Upgrade\r\nSec-WebSocket-Accept: " WS_ACCEPT "\r\n\r\n"
+
+START_TEST(test_websocket)
+{
+	/* frames: a masked "Hello" up, an unmasked one down (and 2 bytes) */
+	static const char	up[] = "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d"
+				    "\x51\x58";
+	static const char	down[] = "\x81\x05" "Hello" "\x00\xff";
+	struct client		c;
+	struct resp		r = { 0 };
+	char			head[8192], v[256], buf[256], msg[64];
+	size_t			n;
+	int			bfd;
+
+	sink_fd = tcp_socket(&SINK, 16);
+	start_gw("ProxyPass /ws/ http://127.0.0.1:%d/ upgrade=websocket\n",
+	    SINK);
+	cl_open(&c);
+	REQUIRE(cl_sends(&c, WS_HANDSHAKE) == 0, "send");
+	REQUIRE((bfd = accept_wait(sink_fd)) != -1,
+	    "the handshake did not reach the backend");
+	REQUIRE(recv_head(bfd, head, sizeof(head)) > 0,
+	    "no request head at the backend");
+	REQUIRE(strncmp(head, "GET /chat?room=1 HTTP/1.1\r\n", 27) == 0,
+	    "the backend's request line: %.60s", head);
+	REQUIRE(field(head, "Upgrade", v, sizeof(v)) == 1 &&
+	    strcasecmp(v, "websocket") == 0,
+	    "upgrade=websocket: the backend got Upgrade \"%s\":\n%s", v, head);
+	REQUIRE(field_all(head, "Connection", v, sizeof(v)) >= 1 &&
+	    has_token(v, "upgrade"), "upgrade=websocket: the backend got "
+	    "Connection \"%s\":\n%s", v, head);
+	REQUIRE(field(head, "Sec-WebSocket-Key", v, sizeof(v)) == 1 &&
+	    strcmp(v, WS_KEY) == 0 && field(head, "Sec-WebSocket-Version", v,
+	    sizeof(v)) == 1 && strcmp(v, "13") == 0,
+	    "the handshake's Sec-WebSocket-* did not reach the backend:\n%s",
+	    head);
+	/* the 101 and the backend's first frame in one write */
+	(void)snprintf(buf, sizeof(buf), "%s", WS_101);
+	n = strlen(buf);
+	memcpy(buf + n, down, sizeof(down) - 1);
+	REQUIRE(write_all(bfd, buf, n + sizeof(down) - 1) == 0,
+	    "backend write");
+	REQUIRE(read_resp(&c, &r, 0) == 0 && r.status == 101,
+	    "the client got status %d, want 101:\n%s", r.status, r.head);
+	REQUIRE(hv_is(&r, "Upgrade", "websocket") &&
+	    hv(&r, "Connection") != NULL &&
+	    has_token(hv(&r, "Connection"), "upgrade") &&
+	    hv_is(&r, "Sec-WebSocket-Accept", WS_ACCEPT),
+	    "the client's 101 lacks the backend's handshake fields:\n%s",
+	    r.head);
+	REQUIRE(cl_need(&c, sizeof(down) - 1) == 1 &&
+	    memcmp(c.buf, down, sizeof(down) - 1) == 0,
+	    "the bytes the backend sent with its 101 did not reach the client "
+	    "(%zu bytes)", c.len);
+	cl_consume(&c, sizeof(down) - 1);
+	/* client -> backend */
+	REQUIRE(cl_send(&c, up, sizeof(up) - 1) == 0, "send");
+	REQUIRE(recv_exact(bfd, buf, sizeof(up) - 1) == 0 &&
+	    memcmp(buf, up, sizeof(up) - 1) == 0,
+	    "the client's bytes did not reach the backend");
+	/* both ways, a few times: the backend echoes */
+	for (int i = 0; i < 3; i++) {
+		n = (size_t)snprintf(msg, sizeof(msg), "round %d, both ways",
+		    i);
+		REQUIRE(cl_send(&c, msg, n) == 0, "send");
+		REQUIRE(recv_exact(bfd, buf, n) == 0 && memcmp(buf, msg, n) ==
+		    0, "round %d: the backend did not get the client's bytes",
+		    i);
+		REQUIRE(write_all(bfd, buf, n) == 0, "backend write");
+		REQUIRE(cl_need(&c, n) == 1 && memcmp(c.buf, msg, n) == 0,
+		    "round %d: the client did not get the backend's bytes", i);
+		cl_consume(&c, n);
+	}
+	/* the backend ends the tunnel: the client's connection closes */
+	(void)close(bfd);
+	REQUIRE(wait_closed(&c) == 1, "the client's connection stays open "
+	    "(or gets more bytes) after the backend closed the tunnel");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_websocket_not_enabled)
+{
+	struct client	c;
+	struct resp	r = { 0 };
+	char		head[8192], v[256];
+	int		bfd;
+
+	sink_fd = tcp_socket(&SINK, 16);
+	start_gw("ProxyPass /ws/ http://127.0.0.1:%d/\n", SINK);
+	cl_open(&c);
+	REQUIRE(cl_sends(&c, WS_HANDSHAKE) == 0, "send");
+	REQUIRE((bfd = accept_wait(sink_fd)) != -1,
+	    "the request did not reach the backend");
+	REQUIRE(recv_head(bfd, head, sizeof(head)) > 0,
+	    "no request head at the backend");
+	REQUIRE(field(head, "Upgrade", NULL, 0) == 0,
+	    "without upgrade=websocket the backend got Upgrade:\n%s", head);
+	REQUIRE(field_all(head, "Connection", v, sizeof(v)) == 0 ||
+	    !has_token(v, "upgrade"), "without upgrade=websocket the backend "
+	    "got Connection: %s", v);
+	/* a backend that switches anyway */
+	REQUIRE(write_all(bfd, WS_101, strlen(WS_101)) == 0, "backend write");
+	REQUIRE(read_resp(&c, &r, 0) == 0, "no answer to the client");
+	REQUIRE(r.status == 502, "a 101 that was not asked for: the client "
+	    "got %d, want 502:\n%s", r.status, r.head);
+	(void)close(bfd);
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/*---------------------------------------------------------------------
+ * RequestReadTimeout
+ */
+
+#define RRT_CONF \
+	"RequestReadTimeout header=1 body=1\n" \
+	"ProxyPass /e/ http://127.0.0.1:%d/\n"
+
+#define BODY100 \
+	"0123456789012345678901234567890123456789" \
+	"0123456789012345678901234567890123456789" \
+	"01234567890123456789"
+
+START_TEST(test_reqtimeout_header)
+{
+	struct client	c;
+	struct resp	r = { 0 };
+	long		n;
+	int		closed;
+
+	start_gw(RRT_CONF, O.port);
+	n = origin_count(&O);
+	/* a complete request, sent at once, is served */
+	REQUIRE(exchange("GET /e/echo HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+	    &r) == 200 && from_origin(&r), "a prompt request: status %d",
+	    r.status);
+	REQUIRE(exchange("POST /e/echo HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Content-Length: 100\r\n\r\n" BODY100, &r) == 200 &&
+	    hv_is(&r, "X-Request-Body-Length", "100"),
+	    "a prompt POST: status %d, body length at the backend %s",
+	    r.status, hv(&r, "X-Request-Body-Length"));
+	/* half a head, then nothing: 408 and the connection closes */
+	cl_open(&c);
+	REQUIRE(cl_sends(&c, "GET /e/echo HTTP/1.1\r\nHost: gw.ex") == 0,
+	    "send");
+	REQUIRE(read_resp(&c, &r, 0) == 0, "half a request head: no answer "
+	    "within %d s (%s)", IO_TIMEOUT, r.eof ? "closed without one" :
+	    "connection still open");
+	REQUIRE(r.status == 408, "half a request head: status %d, want 408",
+	    r.status);
+	closed = r.eof ? 1 : wait_closed(&c);
+	REQUIRE(closed != 0, "the connection stays open after the 408");
+	cl_close(&c);
+	REQUIRE(origin_count(&O) == n + 2, "the backend saw %ld requests, "
+	    "want the 2 complete ones", origin_count(&O) - n);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_reqtimeout_body)
+{
+	struct client	c;
+	struct resp	r = { 0 };
+	char		line[512];
+
+	start_gw(RRT_CONF, O.port);
+	cl_open(&c);
+	REQUIRE(cl_sends(&c, "POST /e/echo HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Content-Length: 100\r\n\r\n0123456789") == 0, "send");
+	/* the connection must close; an answer, if any, is 408 (Apache's) */
+	if (read_resp(&c, &r, 0) == 0) {
+		REQUIRE(r.status == 408, "10 of 100 body bytes, then nothing: "
+		    "status %d, want 408 or a close", r.status);
+		REQUIRE(r.eof || wait_closed(&c) != 0, "the connection stays "
+		    "open after the 408");
+	} else
+		REQUIRE(r.eof, "10 of 100 body bytes, then nothing: the "
+		    "connection is still open after %d s", IO_TIMEOUT);
+	cl_close(&c);
+	/* the backend saw the body end short, if it saw the request at all */
+	if (file_wait(O.log, "\"POST /echo\" 400", 1) == -1) {
+		(void)log_line(O.log, "\"POST /echo\"", line, sizeof(line));
+		REQUIRE(file_count(O.log, "\"POST /echo\"") == 0,
+		    "the backend: %s", line);
+	}
+	(void)log_line(O.log, "\"POST /echo\"", line, sizeof(line));
+	REQUIRE(file_count(O.log, "\"POST /echo\" 200") == 0,
+	    "the backend got a whole body: %s", line);
+	resp_free(&r);
+}
+END_TEST
+
+/*---------------------------------------------------------------------
+ * ProxyRequests On: a forward proxy, behind <Proxy *> access
+ */
+
+START_TEST(test_forward_proxy)
+{
+	struct resp	r = { 0 };
+	char		req[256], v[256], want[64];
+
+	start_gw("ProxyRequests On\n<Proxy *>\nRequire ip 127.0.0.1\n"
+	    "</Proxy>\n");
+	(void)snprintf(req, sizeof(req), "GET http://127.0.0.1:%d/echo?fw=1 "
+	    "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", O.port, O.port);
+	REQUIRE(exchange(req, &r) == 200 && from_origin(&r),
+	    "ProxyRequests On, absolute-form for the origin: status %d "
+	    "(Server %s), want the origin's 200", r.status, hv(&r, "Server"));
+	REQUIRE(strncmp(r.body, "GET /echo?fw=1 HTTP/1.1\r\n", 25) == 0,
+	    "the origin's request line: %.60s", r.body);
+	(void)snprintf(want, sizeof(want), "127.0.0.1:%d", O.port);
+	REQUIRE(field(r.body, "Host", v, sizeof(v)) == 1 &&
+	    strcmp(v, want) == 0, "the origin got Host %s, want %s", v, want);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_forward_proxy_denied)
+{
+	struct resp	r = { 0 };
+	char		req[256];
+
+	sink_fd = tcp_socket(&SINK, 16);
+	start_gw("ProxyRequests On\n<Proxy *>\nRequire ip 10.0.0.0/8\n"
+	    "</Proxy>\n");
+	(void)snprintf(req, sizeof(req), "GET http://127.0.0.1:%d/x "
+	    "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", SINK, SINK);
+	REQUIRE(exchange(req, &r) == 403, "ProxyRequests On, <Proxy *> "
+	    "Require ip 10.0.0.0/8, a client on 127.0.0.1: status %d, want "
+	    "403", r.status);
+	REQUIRE(!pending(sink_fd), "a denied forward proxy request reached "
+	    "the origin");
+	resp_free(&r);
+}
+END_TEST
+
+/*
+ * Apache adds X-Forwarded-* to reverse proxy requests only ("if
+ * (PROXYREQ_REVERSE == r->proxyreq)" in mod_proxy_http.c: telling
+ * arbitrary servers about the clients of a forward proxy would be a
+ * privacy violation, says its comment); notes/apache-semantics.md:
+ * "Reverse + AddHeaders".
+ */
+START_TEST(test_forward_proxy_no_forwarded)
+{
+	struct resp	r = { 0 };
+	char		req[256];
+
+	start_gw("ProxyRequests On\n<Proxy *>\nRequire ip 127.0.0.1\n"
+	    "</Proxy>\n");
+	(void)snprintf(req, sizeof(req), "GET http://127.0.0.1:%d/echo "
+	    "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", O.port, O.port);
+	REQUIRE(exchange(req, &r) == 200, "status %d", r.status);
+	REQUIRE(field(r.body, "X-Forwarded-For", NULL, 0) == 0 &&
+	    field(r.body, "X-Forwarded-Host", NULL, 0) == 0 &&
+	    field(r.body, "X-Forwarded-Server", NULL, 0) == 0,
+	    "a forward proxy request told the origin about its client (Apache "
+	    "adds X-Forwarded-* to reverse proxy requests only):\n%s", r.body);
+	resp_free(&r);
+}
+END_TEST
+
+/*---------------------------------------------------------------------
+ * AllowEncodedSlashes On and NoDecode
+ */
+
+#define SLASH_CONF \
+	"AllowEncodedSlashes %s\n" \
+	"ProxyPass /app/a/ http://127.0.0.1:%d/first/\n" \
+	"ProxyPass /app/ http://127.0.0.1:%d/\n"
+
+START_TEST(test_encoded_slash_on)
+{
+	struct resp	r = { 0 };
+	char		line[512];
+	int		rc;
+
+	start_gw(SLASH_CONF, "On", O.port, O.port);
+	REQUIRE(exchange("GET /app/x%2Fy HTTP/1.1\r\nHost: gw.example\r\n"
+	    "\r\n", &r) == 404 && from_origin(&r),
+	    "AllowEncodedSlashes On, GET /app/x%%2Fy: status %d, want the "
+	    "origin's 404", r.status);
+	rc = file_wait(O.log, "\"GET /x/y\"", 1);
+	(void)log_line(O.log, "\"GET /x", line, sizeof(line));
+	REQUIRE(rc == 0, "AllowEncodedSlashes On: GET /app/x%%2Fy did not "
+	    "arrive as /x/y; the backend got: %s", line);
+	/* decoded before the rules are matched */
+	(void)exchange("GET /app/a%2Fb HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+	    &r);
+	rc = file_wait(O.log, "\"GET /first/b\"", 1);
+	(void)log_line(O.log, "b\" ", line, sizeof(line));
+	REQUIRE(rc == 0, "AllowEncodedSlashes On: GET /app/a%%2Fb was not "
+	    "matched as /app/a/b (want GET /first/b); the backend got: %s",
+	    line);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_encoded_slash_nodecode)
+{
+	struct resp	r = { 0 };
+	char		line[512];
+	int		rc;
+
+	start_gw(SLASH_CONF, "NoDecode", O.port, O.port);
+	REQUIRE(exchange("GET /app/x%2Fy HTTP/1.1\r\nHost: gw.example\r\n"
+	    "\r\n", &r) == 404 && from_origin(&r),
+	    "AllowEncodedSlashes NoDecode, GET /app/x%%2Fy: status %d, want "
+	    "the origin's 404", r.status);
+	rc = file_wait(O.log, "\"GET /x%2Fy\"", 1);
+	(void)log_line(O.log, "\"GET /x", line, sizeof(line));
+	REQUIRE(rc == 0, "AllowEncodedSlashes NoDecode: GET /app/x%%2Fy did "
+	    "not arrive as GET /x%%2Fy (its %%2F kept); the backend got: %s",
+	    line);
+	/* an encoded slash is no slash for the rules either */
+	(void)exchange("GET /app/a%2Fb HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+	    &r);
+	rc = file_wait(O.log, "\"GET /a%2Fb\"", 1);
+	(void)log_line(O.log, "b\" ", line, sizeof(line));
+	REQUIRE(rc == 0 && file_count(O.log, "/first/") == 0,
+	    "AllowEncodedSlashes NoDecode: GET /app/a%%2Fb should take "
+	    "ProxyPass /app/ as GET /a%%2Fb; the backend got: %s", line);
+	resp_free(&r);
+}
+END_TEST
+
+/*---------------------------------------------------------------------
+ * Per-<Location> settings
+ */
+
+START_TEST(test_preserve_host_location)
+{
+	struct resp	r = { 0 };
+	char		v[256], want[64];
+
+	start_gw("<Location /keep>\nProxyPreserveHost On\n</Location>\n"
+	    "ProxyPass /keep/ http://127.0.0.1:%d/\n"
+	    "ProxyPass /other/ http://127.0.0.1:%d/\n", O.port, O.port);
+	REQUIRE(exchange("GET /keep/echo HTTP/1.1\r\nHost: front.example:8080"
+	    "\r\n\r\n", &r) == 200, "status %d", r.status);
+	REQUIRE(field(r.body, "Host", v, sizeof(v)) == 1 &&
+	    strcmp(v, "front.example:8080") == 0, "ProxyPreserveHost On in "
+	    "<Location /keep>: the backend got Host %s under /keep", v);
+	REQUIRE(exchange("GET /other/echo HTTP/1.1\r\nHost: front.example:8080"
+	    "\r\n\r\n", &r) == 200, "status %d", r.status);
+	(void)snprintf(want, sizeof(want), "127.0.0.1:%d", O.port);
+	REQUIRE(field(r.body, "Host", v, sizeof(v)) == 1 &&
+	    strcmp(v, want) == 0, "ProxyPreserveHost On in <Location /keep>: "
+	    "the backend got Host %s under /other, want %s", v, want);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_errordoc_location)
+{
+	struct resp	r = { 0 };
+
+	start_gw("ErrorDocument 404 \"Nothing on this server\"\n"
+	    "<Location /loc>\nErrorDocument 404 \"Nothing under loc\"\n"
+	    "</Location>\n");
+	REQUIRE(exchange("GET /loc/x HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+	    &r) == 404 && strcmp(r.body, "Nothing under loc") == 0,
+	    "GET /loc/x: %d \"%.80s\", want 404 with the <Location>'s "
+	    "ErrorDocument", r.status, r.body);
+	REQUIRE(exchange("GET /loc HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+	    &r) == 404 && strcmp(r.body, "Nothing under loc") == 0,
+	    "GET /loc: %d \"%.80s\", want 404 with the <Location>'s "
+	    "ErrorDocument", r.status, r.body);
+	REQUIRE(exchange("GET /elsewhere HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+	    &r) == 404 && strcmp(r.body, "Nothing on this server") == 0,
+	    "GET /elsewhere: %d \"%.80s\", want 404 with the server's "
+	    "ErrorDocument, not the <Location>'s", r.status, r.body);
+	resp_free(&r);
+}
+END_TEST
+
+/*---------------------------------------------------------------------
+ * The access log, end to end
+ */
+
+#define LOG_COMBINED \
+	"LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b \\\"%{Referer}i\\\" " \
+	"\\\"%{User-agent}i\\\"\" combined\n"
+
+struct logline {
+	char	host[64], ident[64], user[64], time[64];
+	char	request[512], status[16], bytes[32];
+	char	referer[256], agent[256];
+};
+
+/* log_word - up to the next space (or the end) into out; NULL if none. */
+static const char *
+log_word(const char *p, char *out, size_t outlen, int last)
+{
+	size_t	n = strcspn(p, " ");
+
+	if (n == 0 || n >= outlen || (last ? p[n] != '\0' : p[n] != ' '))
+		return NULL;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return p + n + (last ? 0 : 1);
+}
+
+/* log_delim - "[...]" or "\"...\"" (with \" and \\ escapes) into out. */
+static const char *
+log_delim(const char *p, char open, char close, char *out, size_t outlen,
+    int last)
+{
+	size_t	n = 0;
+
+	if (*p++ != open)
+		return NULL;
+	for (; *p != '\0' && *p != close; p++) {
+		if (*p == '\\' && open == '"' && p[1] != '\0')
+			p++;
+		if (n + 1 >= outlen)
+			return NULL;
+		out[n++] = *p;
+	}
+	out[n] = '\0';
+	if (*p++ != close || (last ? *p != '\0' : *p++ != ' '))
+		return NULL;
+	return p;
+}
+
+/* parse_combined - one line of the combined format; 0, or -1. */
+static int
+parse_combined(const char *p, struct logline *l)
+{
+	if ((p = log_word(p, l->host, sizeof(l->host), 0)) == NULL ||
+	    (p = log_word(p, l->ident, sizeof(l->ident), 0)) == NULL ||
+	    (p = log_word(p, l->user, sizeof(l->user), 0)) == NULL ||
+	    (p = log_delim(p, '[', ']', l->time, sizeof(l->time), 0)) ==
+	    NULL ||
+	    (p = log_delim(p, '"', '"', l->request, sizeof(l->request), 0)) ==
+	    NULL ||
+	    (p = log_word(p, l->status, sizeof(l->status), 0)) == NULL ||
+	    (p = log_word(p, l->bytes, sizeof(l->bytes), 0)) == NULL ||
+	    (p = log_delim(p, '"', '"', l->referer, sizeof(l->referer), 0)) ==
+	    NULL ||
+	    log_delim(p, '"', '"', l->agent, sizeof(l->agent), 1) == NULL)
+		return -1;
+	return 0;
+}
+
+/* clf_time_ok - "10/Oct/2000:13:55:36 -0700"? */
+static int
+clf_time_ok(const char *t)
+{
+	static const char	months[] = "JanFebMarAprMayJunJulAugSepOctNov"
+				    "Dec";
+	static const char	shape[] = "dd/MMM/dddd:dd:dd:dd sdddd";
+	const char		*m;
+
+	if (strlen(t) != sizeof(shape) - 1)
+		return 0;
+	for (size_t i = 0; shape[i] != '\0'; i++) {
+		switch (shape[i]) {
+		case 'd':
+			if (t[i] < '0' || t[i] > '9')
+				return 0;
+			break;
+		case 'M':
+			break;
+		case 's':
+			if (t[i] != '+' && t[i] != '-')
+				return 0;
+			break;
+		default:
+			if (t[i] != shape[i])
+				return 0;
+		}
+	}
+	for (m = months; *m != '\0'; m += 3)
+		if (strncmp(t + 3, m, 3) == 0)
+			return 1;
+	return 0;
+}
+
+/* split_lines - the lines of text (modified in place); how many. */
+static int
+split_lines(char *text, char **lines, int max)
+{
+	char	*p = text, *nl;
+	int	 n = 0;
+
+	while (text != NULL && (nl = strchr(p, '\n')) != NULL) {
+		*nl = '\0';
+		if (n < max)
+			lines[n] = p;
+		n++;
+		p = nl + 1;
+	}
+	return n;
+}
+
+static void
+bytes_str(size_t n, char *out, size_t outlen)
+{
+	if (n == 0)
+		(void)snprintf(out, outlen, "-");
+	else
+		(void)snprintf(out, outlen, "%zu", n);
+}
+
+START_TEST(test_accesslog_combined)
+{
+	static const struct {
+		const char	*req, *line, *referer, *agent;
+		int		 status;
+	} cases[] = {
+		{ "GET /app/size/1234 HTTP/1.1\r\nHost: gw.example\r\n"
+		  "Referer: http://ref.example/page?a=1\r\n"
+		  "User-Agent: check-agent/1.0 (test)\r\n\r\n",
+		  "GET /app/size/1234 HTTP/1.1", "http://ref.example/page?a=1",
+		  "check-agent/1.0 (test)", 200 },
+		{ "GET /nothing HTTP/1.1\r\nHost: gw.example\r\n"
+		  "User-Agent: check-agent/2.0\r\n\r\n",
+		  "GET /nothing HTTP/1.1", "-", "check-agent/2.0", 404 },
+		{ "GET /bad HTTP/1.1\r\nHost: gw.example\r\nX(Bad): 1\r\n\r\n",
+		  "GET /bad HTTP/1.1", "-", "-", 400 },
+		{ "GET /app/size/100000?chunked HTTP/1.1\r\n"
+		  "Host: gw.example\r\n\r\n",
+		  "GET /app/size/100000?chunked HTTP/1.1", "-", "-", 200 },
+		{ "GET /down/x HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+		  "GET /down/x HTTP/1.1", "-", "-", 302 },
+	};
+	enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
+	struct resp	 r = { 0 };
+	struct logline	 l;
+	char		 path[256], want[32], *text, *lines[NCASES + 4];
+	char		 status[16];
+	size_t		 blen[NCASES];
+	int		 n;
+
+	down_fd = tcp_socket(&DOWN, 0);	/* bound, not listening */
+	(void)snprintf(path, sizeof(path), "%s/access_log", S.dir);
+	start_gw("%sCustomLog \"%s\" combined\n"
+	    "ErrorDocument 503 http://errors.example/down.html\n"
+	    "ProxyPass /app/ http://127.0.0.1:%d/\n"
+	    "ProxyPass /down/ http://127.0.0.1:%d/\n", LOG_COMBINED, path,
+	    O.port, DOWN);
+	for (size_t i = 0; i < NCASES; i++) {
+		REQUIRE(exchange(cases[i].req, &r) == cases[i].status,
+		    "%s: status %d, want %d", cases[i].line, r.status,
+		    cases[i].status);
+		REQUIRE(r.complete, "%s: incomplete answer", cases[i].line);
+		blen[i] = r.blen;
+		/* one line at a time, so that the order is the requests' */
+		REQUIRE(file_wait(path, "\n", (int)i + 1) == 0,
+		    "no access log line for %s", cases[i].line);
+	}
+	/* the sizes the lines must show, as the client got them */
+	REQUIRE(blen[0] == 1234, "proxied body: %zu bytes", blen[0]);
+	REQUIRE(blen[3] == 100000, "chunked body: %zu bytes", blen[3]);
+	text = gwt_read_file(path);
+	n = split_lines(text, lines, NCASES + 4);
+	REQUIRE(n == NCASES, "%d access log lines, want %d:\n%s", n,
+	    (int)NCASES, text);
+	for (int i = 0; i < n; i++) {
+		REQUIRE(parse_combined(lines[i], &l) == 0,
+		    "line %d is not in the combined format: %s", i + 1,
+		    lines[i]);
+		REQUIRE(strcmp(l.host, "127.0.0.1") == 0 &&
+		    strcmp(l.ident, "-") == 0 && strcmp(l.user, "-") == 0,
+		    "line %d: %%h %%l %%u \"%s %s %s\", want \"127.0.0.1 - -\"",
+		    i + 1, l.host, l.ident, l.user);
+		REQUIRE(clf_time_ok(l.time), "line %d: %%t [%s], want "
+		    "[dd/Mon/yyyy:hh:mm:ss +zzzz]", i + 1, l.time);
+		REQUIRE(strcmp(l.request, cases[i].line) == 0,
+		    "line %d: %%r \"%s\", want \"%s\"", i + 1, l.request,
+		    cases[i].line);
+		(void)snprintf(status, sizeof(status), "%d", cases[i].status);
+		REQUIRE(strcmp(l.status, status) == 0, "line %d (%s): %%>s %s, "
+		    "want %s", i + 1, cases[i].line, l.status, status);
+		bytes_str(blen[i], want, sizeof(want));
+		REQUIRE(strcmp(l.bytes, want) == 0, "line %d (%s): %%b %s, "
+		    "want %s (the body bytes the client got%s)", i + 1,
+		    cases[i].line, l.bytes, want, i == 3 ? ", chunk framing "
+		    "excluded" : "");
+		REQUIRE(strcmp(l.referer, cases[i].referer) == 0 &&
+		    strcmp(l.agent, cases[i].agent) == 0,
+		    "line %d: Referer \"%s\", User-agent \"%s\", want \"%s\", "
+		    "\"%s\"", i + 1, l.referer, l.agent, cases[i].referer,
+		    cases[i].agent);
+	}
+	free(text);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_accesslog_vhost)
+{
+	static const struct {
+		const char	*req;
+		int		 in_vhost;
+	} reqs[] = {
+		{ "GET /index.html?n=1 HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+		  0 },
+		{ "GET /index.html?n=2 HTTP/1.1\r\n"
+		  "Host: logged.example\r\n\r\n", 1 },
+		{ "GET /index.html?n=3 HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+		  0 },
+	};
+	struct resp	 r = { 0 };
+	char		 mainlog[256], vlog[256], *s;
+	int		 nmain = 0, nv = 0;
+
+	(void)snprintf(mainlog, sizeof(mainlog), "%s/access_log", S.dir);
+	(void)snprintf(vlog, sizeof(vlog), "%s/logged_access_log", S.dir);
+	start_gw("%sCustomLog \"%s\" combined\n"
+	    "<VirtualHost *>\nServerName gw.example\n</VirtualHost>\n"
+	    "<VirtualHost *>\nServerName logged.example\n"
+	    "CustomLog \"%s\" combined\n</VirtualHost>\n", LOG_COMBINED,
+	    mainlog, vlog);
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		REQUIRE(exchange(reqs[i].req, &r) == 200 &&
+		    strcmp(r.body, GWT_DOC_BODY) == 0, "%.30s: status %d",
+		    reqs[i].req, r.status);
+		if (reqs[i].in_vhost)
+			nv++;
+		else
+			nmain++;
+		REQUIRE(file_wait(reqs[i].in_vhost ? vlog : mainlog, "\n",
+		    reqs[i].in_vhost ? nv : nmain) == 0,
+		    "%.30s (Host %s): no line in %s", reqs[i].req,
+		    reqs[i].in_vhost ? "logged.example" : "gw.example",
+		    reqs[i].in_vhost ? "the vhost's log" : "the main log");
+	}
+	s = gwt_read_file(mainlog);
+	REQUIRE(count_str(s, "\n") == 2 && count_str(s, "?n=1 ") == 1 &&
+	    count_str(s, "?n=3 ") == 1 && count_str(s, "?n=2 ") == 0,
+	    "the main log, want the 2 requests for gw.example only:\n%s", s);
+	free(s);
+	s = gwt_read_file(vlog);
+	REQUIRE(count_str(s, "\n") == 1 && count_str(s, "\"GET /index.html?n=2 "
+	    "HTTP/1.1\" 200 ") == 1, "the vhost's log, want its one request:"
+	    "\n%s", s);
+	free(s);
+	resp_free(&r);
+}
+END_TEST
+
 static Suite *
 proxy_suite(void)
 {
@@ -2159,6 +3228,27 @@ proxy_suite(void)
 	tcase_add_test(tc, test_errordoc_url);
 	tcase_add_test(tc, test_errordoc_local);
 	tcase_add_test(tc, test_name_vhosts);
+	tcase_add_test(tc, test_via_on);
+	tcase_add_test(tc, test_via_full);
+	tcase_add_test(tc, test_via_off);
+	tcase_add_test(tc, test_via_block);
+	tcase_add_test(tc, test_via_block_response);
+	tcase_add_test(tc, test_cookie_rewrite);
+	tcase_add_test(tc, test_error_override);
+	tcase_add_test(tc, test_error_override_codes);
+	tcase_add_test(tc, test_websocket);
+	tcase_add_test(tc, test_websocket_not_enabled);
+	tcase_add_test(tc, test_reqtimeout_header);
+	tcase_add_test(tc, test_reqtimeout_body);
+	tcase_add_test(tc, test_forward_proxy);
+	tcase_add_test(tc, test_forward_proxy_denied);
+	tcase_add_test(tc, test_forward_proxy_no_forwarded);
+	tcase_add_test(tc, test_encoded_slash_on);
+	tcase_add_test(tc, test_encoded_slash_nodecode);
+	tcase_add_test(tc, test_preserve_host_location);
+	tcase_add_test(tc, test_errordoc_location);
+	tcase_add_test(tc, test_accesslog_combined);
+	tcase_add_test(tc, test_accesslog_vhost);
 	suite_add_tcase(s, tc);
 	return s;
 }
