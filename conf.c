@@ -750,35 +750,24 @@ one_arg(struct gw_parse *p, struct node *n)
 	return 1;
 }
 
+/*
+ * sec_if - <IfModule [!]name> (kind 0) and <IfDefine [!]name> (kind 1):
+ * the children count only when the test holds.
+ */
 static void
-sec_ifmodule(struct gw_parse *p, struct node *n, const struct section *s)
+sec_if(struct gw_parse *p, struct node *n, const struct section *s)
 {
 	const char	*m;
-	int		 neg;
+	int		 neg, holds;
 
-	(void)s;
 	if (!one_arg(p, n))
 		return;
 	m = n->argv[0];
 	if ((neg = (*m == '!')))
 		m++;
-	if (directives_module_known(m) != neg)
-		walk_children(p, n, p->ctx);
-}
-
-static void
-sec_ifdefine(struct gw_parse *p, struct node *n, const struct section *s)
-{
-	const char	*m;
-	int		 neg;
-
-	(void)s;
-	if (!one_arg(p, n))
-		return;
-	m = n->argv[0];
-	if ((neg = (*m == '!')))
-		m++;
-	if (conf_defined(p, m) != neg)
+	holds = s->kind == 0 ? directives_module_known(m) :
+	    conf_defined(p, m);
+	if (holds != neg)
 		walk_children(p, n, p->ctx);
 }
 
@@ -919,8 +908,8 @@ sec_require(struct gw_parse *p, struct node *n, const struct section *s)
 static const struct section sections[] = {
 	{ "Directory", GW_CTX_SV, sec_dir, GW_DIR_DIRECTORY, 0,
 	    GW_CTX_DIRECTORY },
-	{ "IfDefine", GW_CTX_ANY, sec_ifdefine, 0, 0, 0 },
-	{ "IfModule", GW_CTX_ANY, sec_ifmodule, 0, 0, 0 },
+	{ "IfDefine", GW_CTX_ANY, sec_if, 1, 0, 0 },
+	{ "IfModule", GW_CTX_ANY, sec_if, 0, 0, 0 },
 	{ "Location", GW_CTX_SV, sec_dir, GW_DIR_LOCATION, 0,
 	    GW_CTX_LOCATION },
 	{ "LocationMatch", GW_CTX_SV, sec_dir, GW_DIR_LOCATION, 1,
@@ -987,7 +976,7 @@ do_section(struct gw_parse *p, struct node *n)
 		    s->name, directives_ctx_name(p->ctx));
 		return;
 	}
-	if (s->walk != sec_ifdefine && s->walk != sec_ifmodule) {
+	if (s->walk != sec_if) {
 		for (int i = 0; i < n->argc; i++)
 			n->argv[i] = expand_vars(p, n->argv[i]);
 	}
