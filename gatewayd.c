@@ -29,6 +29,7 @@
 #include <openssl/opensslv.h>
 
 #include "accesslog.h"
+#include "cache.h"
 #include "conf.h"
 #include "listen.h"
 #include "health.h"
@@ -619,6 +620,8 @@ restart(struct gw_master *m, const struct opts *o, int graceful)
 	accesslog_close(accesslog_swap(al));	/* reopened: logrotate */
 	m->cfg = ncfg;
 	m->creds = creds;
+	/* roots kept open when still used, closed when gone, new opened */
+	cache_master_open(ncfg, &m->creds, m->pp.server_limit);
 	conf_free(old);
 	apply_params(m, m->pp.server_limit);
 	m->generation++;
@@ -638,6 +641,7 @@ stop(struct gw_master *m, const char *why, int status)
 	if (why != NULL)
 		log_msg(GW_LOG_NOTICE, "%s", why);
 	prefork_stop_children(m);
+	cache_master_close();
 	listen_close(m->cfg);
 	pidfile_remove(m);
 	return status;
@@ -704,6 +708,7 @@ master_loop(struct gw_master *m, const struct opts *o, const sigset_t *orig)
 		}
 		if ((now = now_ms()) - last >= 1000) {
 			last = now;
+			cache_master_tick();
 			prefork_maintain(m);
 			accesslog_maintain();
 		}
@@ -723,6 +728,7 @@ run_pool(struct gw_master *m, const struct opts *o)
 	if (health_create() == -1)
 		fatal("cannot map the backend health table");
 	master_signals(&orig);
+	cache_master_open(m->cfg, &m->creds, m->pp.server_limit);
 	m->spawn_rate = 1;
 	(void)prefork_spawn(m, m->pp.start);
 	resuming();
@@ -743,11 +749,13 @@ run_one_process(struct gw_master *m)
 	w.cfg = m->cfg;
 	w.slot = -1;
 	worker_signals();
+	cache_master_open(m->cfg, &m->creds, m->pp.server_limit);
 	if (worker_drop_privileges(&m->creds) == -1)
 		fatalx("cannot drop privileges");
 	resuming();
 	log_set_tee(0);
 	rc = worker_run(&w);
+	cache_master_close();
 	log_msg(GW_LOG_NOTICE, "caught a signal, shutting down");
 	listen_close(m->cfg);
 	pidfile_remove(m);

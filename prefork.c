@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "cache.h"
 #include "log.h"
 #include "prefork.h"
 #include "scoreboard.h"
@@ -185,7 +186,7 @@ prefork_reap(struct gw_master *m)
 {
 	pid_t		 pid;
 	unsigned	 gen;
-	int		 status, slot;
+	int		 status, slot, abnormal = 0;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		slot = scoreboard_find(m->sb, pid);
@@ -198,7 +199,13 @@ prefork_reap(struct gw_master *m)
 		gen = m->sb->slots[slot].generation;
 		scoreboard_release(m->sb, slot);
 		report_exit(m, pid, status, gen);
+		if (WIFSIGNALED(status) || (WIFEXITED(status) &&
+		    WEXITSTATUS(status) != 0))
+			abnormal = 1;
 	}
+	/* a dead worker's index locks go before any replacement forks */
+	if (abnormal)
+		cache_master_failchk();
 	if (pid == -1 && errno != ECHILD && errno != EINTR)
 		log_errno(GW_LOG_ERR, "waitpid");
 }

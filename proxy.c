@@ -37,7 +37,10 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "cache.h"
+#include "cache_db.h"
 #include "conn.h"
+#include "dns.h"
 #include "health.h"
 #include "http.h"
 #include "log.h"
@@ -72,6 +75,11 @@ static struct {
 	struct pooled	 pool[PROXY_POOL];
 	int		 npool;
 	struct http_msg	 rm;		/* the backend's response head */
+	struct cp_conf	 cpc;		/* caching knobs (defaults) */
+	struct cache_hit hit;		/* a stored response being sent */
+	struct cache_put put;		/* a response being stored */
+	struct http_header keep[HTTP_MAX_HEADERS];
+	char		 shead[CACHE_HEAD_MAX];	/* head to store */
 } px;
 
 /* One request and what has been decided about it. */
@@ -83,6 +91,8 @@ struct req {
 	struct gw_conn		*c;		/* the client */
 	struct sockaddr_storage	 peer, local;
 	char			 peer_ip[INET6_ADDRSTRLEN];
+	char			 peer_name[256];	/* for host rules */
+	int			 peer_looked_up;	/* once a connection */
 	char			 path[8192];	/* decoded, dots removed */
 	const char		*query;		/* raw, after '?', or NULL */
 	size_t			 qlen;
@@ -107,6 +117,12 @@ struct req {
 	const char		*ctype;		/* of a response we made */
 	volatile sig_atomic_t	*stop;
 	volatile sig_atomic_t	*retire;
+	/* the disk cache: root NULL when the request is not cached */
+	struct cache_root	*croot;
+	char			 chost[512];	/* host part of the key */
+	char			 ckey[CACHE_DB_URL_MAX];
+	char			 cname[CP_HASH_LEN + 1];
+	int64_t			 t_req;		/* request sent upstream */
 };
 
 static int	send_error(struct req *, int, const char *);
@@ -642,6 +658,26 @@ proxy_section_matches(const struct gw_dir *d, const char *url)
 	return strncasecmp(d->match, url, strlen(d->match)) == 0;
 }
 
+/*
+ * peer_name - the client's host name when a rule names hosts: looked up
+ * once a connection (double-reverse, as Apache), NULL if there is none.
+ */
+static const char *
+peer_name(struct req *r, const struct gw_access *ac)
+{
+	if (!rules_access_needs_host(ac))
+		return NULL;
+	if (!r->peer_looked_up) {
+		r->peer_looked_up = 1;
+		if (dns_peer_name((struct sockaddr *)&r->peer,
+		    r->peer.ss_family == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+		    r->peer_name, sizeof(r->peer_name)) == -1)
+			r->peer_name[0] = '\0';
+	}
+	return r->peer_name[0] != '\0' ? r->peer_name : NULL;
+}
+
 static int
 access_ok(struct req *r, const char *url)
 {
@@ -665,7 +701,8 @@ access_ok(struct req *r, const char *url)
 			if (d->kind == GW_DIR_DIRECTORY)
 				continue;
 			if (!rules_access(&d->access,
-			    (struct sockaddr *)&r->peer, NULL))
+			    (struct sockaddr *)&r->peer, peer_name(r,
+			    &d->access)))
 				return 0;
 		}
 	}
@@ -1042,13 +1079,14 @@ relay_request_body(struct req *r, struct gw_conn *be, int ms)
 /*
  * relay_response_body - the backend's body to the client, re-framed as
  * decided: chunked to a 1.1 client when the length is unknown.
+ * Every body byte sent to the client also goes to put, when storing.
  * Returns 0 when the whole body went through, -1 when the backend
  * failed (truncated: the client connection must close), -2 when the
  * client did.
  */
 static int
 relay_response_body(struct req *r, struct gw_conn *be,
-    const struct http_msg *rm, int chunk_out, int ms)
+    const struct http_msg *rm, int chunk_out, int ms, struct cache_put *put)
 {
 	struct gw_conn		*c = r->c;
 	struct http_chunk	 ch;
@@ -1070,6 +1108,8 @@ relay_response_body(struct req *r, struct gw_conn *be,
 			if (conn_write(c, be->buf + be->start, n,
 			    timeout_ms(r->cfg)) == -1)
 				return -2;
+			if (put != NULL)
+				cache_put_write(put, be->buf + be->start, n);
 			conn_consume(be, n);
 			left -= n;
 		}
@@ -1088,6 +1128,8 @@ relay_response_body(struct req *r, struct gw_conn *be,
 			if (send_chunk(c, be->buf + be->start, n, chunk_out,
 			    timeout_ms(r->cfg), &r->hdr_out) == -1)
 				return -2;
+			if (put != NULL)
+				cache_put_write(put, be->buf + be->start, n);
 			conn_consume(be, n);
 		}
 		if (send_chunk(c, NULL, 0, chunk_out, timeout_ms(r->cfg),
@@ -1107,6 +1149,8 @@ relay_response_body(struct req *r, struct gw_conn *be,
 		if (dlen > 0 && send_chunk(c, data, dlen, chunk_out,
 		    timeout_ms(r->cfg), &r->hdr_out) == -1)
 			return -2;
+		if (dlen > 0 && put != NULL)
+			cache_put_write(put, data, dlen);
 		conn_consume(be, (size_t)used);
 	}
 	if (send_chunk(c, NULL, 0, chunk_out, timeout_ms(r->cfg),
@@ -1306,6 +1350,209 @@ build_response(struct req *r, const struct http_msg *rm, int chunk_out,
 		return -1;
 	*lenp = len;
 	return 0;
+}
+
+/*---------------------------------------------------------------------
+ * The disk cache (CacheEnable disk): lookup, hits, storing, invalidation
+ */
+
+/*
+ * cache_prepare - is r's URL cached on disk (CacheEnable/CacheDisable)
+ * and its root open?  Then r->croot, the key and its hash name are set.
+ * The key's host is the vhost's ServerName, else the Host.
+ */
+static void
+cache_prepare(struct req *r)
+{
+	enum gw_cache_type	 types[2];
+	const char		*host;
+	size_t			 tlen;
+	int			 n, disk = 0;
+
+	r->croot = NULL;
+	if (r->forward)
+		return;		/* XXX: forward proxy requests not cached */
+	n = cache_policy_enabled(r->cfg, r->vhost, NULL, NULL, 0, r->path,
+	    types);
+	for (int i = 0; i < n; i++)
+		if (types[i] == GW_CACHE_DISK)
+			disk = 1;
+	if (!disk)
+		return;
+	host = r->vhost->server_name != NULL ? r->vhost->server_name :
+	    r->host[0] != '\0' ? r->host : r->cfg->main.server_name;
+	if (host == NULL || strlen(host) >= sizeof(r->chost))
+		return;
+	(void)snprintf(r->chost, sizeof(r->chost), "%s", host);
+	/* the path and query are one run of the request-target */
+	tlen = r->rawpath.n + (r->query != NULL ? r->qlen + 1 : 0);
+	if (cache_policy_key(r->ckey, sizeof(r->ckey), "http", r->chost, 0,
+	    r->rawpath.p, tlen, px.cpc.ignore_query_string) < 0 ||
+	    cache_policy_hash(r->ckey, strlen(r->ckey), r->cname) == -1)
+		return;
+	r->croot = cache_root_of(r->vhost);
+}
+
+/* send_cached - the stored response in px.hit, with Age. */
+static int
+send_cached(struct req *r, const struct cp_decision *d)
+{
+	struct cache_hit	*h = &px.hit;
+	size_t			 len = 0;
+
+	if (r->m.body != HTTP_BODY_NONE && !r->body_done)
+		r->keepalive = 0;
+	/* the stored head ends with its empty line: leave that out */
+	if (buf_add(px.obuf, PROXY_BUF, &len, h->head, h->head_len - 2) ==
+	    -1 || buf_printf(px.obuf, PROXY_BUF, &len, "Age: %lld\r\n"
+	    "Content-Length: %llu\r\n%s\r\n", (long long)d->age,
+	    (unsigned long long)h->body_len, !r->keepalive ?
+	    "Connection: close\r\n" : r->m.version == 10 ?
+	    "Connection: keep-alive\r\n" : "") == -1)
+		return -1;
+	r->status = h->meta.status;
+	r->head_sent = 1;
+	r->hdr_out += len;
+	if (conn_write(r->c, px.obuf, len, timeout_ms(r->cfg)) == -1)
+		return -1;
+	if (r->m.mcode == HTTP_M_HEAD || h->body_len == 0)
+		return 0;
+	if (cache_send_file(r->c->fd, h->fd, h->body_off, h->body_len,
+	    timeout_ms(r->cfg), &r->c->snd_ms, r->stop, &r->c->out) == -1) {
+		log_errno(GW_LOG_INFO, "proxy: sending a cached body to %s",
+		    r->peer_ip);
+		r->keepalive = 0;
+		return -1;	/* the head promised more: close */
+	}
+	return 0;
+}
+
+/*
+ * cache_serve - GET or HEAD: a usable stored response goes out (1,
+ * *rc the result); otherwise 0, on to the origin (a miss; XXX: stale
+ * entries are refetched whole, no conditional revalidation yet).
+ * only-if-cached without a usable entry is 504.
+ */
+static int
+cache_serve(struct req *r, int *rc)
+{
+	struct cp_cc		cc;
+	struct cp_decision	d;
+
+	cache_policy_cc_request(&r->m, &cc);
+	memset(&d, 0, sizeof(d));
+	if (cache_lookup(r->croot, r->cname, r->ckey, &px.hit) == 0) {
+		cache_policy_decide(&px.cpc, &px.hit.meta, &cc,
+		    (int64_t)time(NULL), &d);
+		if (d.verdict == CP_FRESH || d.verdict == CP_STALE_OK) {
+			*rc = send_cached(r, &d);
+			cache_hit_close(&px.hit);
+			return 1;
+		}
+		cache_hit_close(&px.hit);
+	}
+	if (cc.flags & CP_CC_ONLY_IF_CACHED) {
+		*rc = send_error(r, 504, NULL);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * store_begin - after the backend's head: when the response may be
+ * stored, a body file with the head to keep; 0, or -1 (not stored).
+ * XXX: responses with Vary are not stored (no variants yet).
+ */
+static int
+store_begin(struct req *r, const struct http_msg *rm)
+{
+	struct cp_meta	 meta;
+	const char	*why = NULL;
+	char		 mapped[4096];
+	size_t		 len = 0;
+	int64_t		 now = (int64_t)time(NULL);
+	int		 n;
+
+	if (r->croot == NULL || r->m.mcode != HTTP_M_GET)
+		return -1;
+	if (!cache_policy_storable(&px.cpc, &r->m, rm, now, &why)) {
+		log_msg(GW_LOG_DEBUG, "cache: not storing %s: %s", r->ckey,
+		    why != NULL ? why : "?");
+		return -1;
+	}
+	if (http_find(rm, "Vary", 0) >= 0 || (rm->body == HTTP_BODY_LENGTH &&
+	    rm->content_length > CACHE_MAX_FILE_SIZE))
+		return -1;
+	if ((n = cache_policy_store_headers(&px.cpc, rm, px.keep,
+	    HTTP_MAX_HEADERS)) < 0)
+		return -1;
+	if (buf_printf(px.shead, sizeof(px.shead), &len, "HTTP/1.1 %d ",
+	    rm->status) == -1 || buf_add(px.shead, sizeof(px.shead), &len,
+	    rm->reason.p, rm->reason.n) == -1 || buf_add(px.shead,
+	    sizeof(px.shead), &len, "\r\n", 2) == -1)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct http_slice k = px.keep[i].name, v = px.keep[i].value;
+
+		if (http_slice_caseeq(k, "Content-Length"))
+			continue;	/* set when served */
+		if ((http_slice_caseeq(k, "Location") ||
+		    http_slice_caseeq(k, "Content-Location") ||
+		    http_slice_caseeq(k, "URI")) &&
+		    reverse_map(r, v, mapped, sizeof(mapped))) {
+			v.p = mapped;
+			v.n = strlen(mapped);
+		}
+		if (buf_add(px.shead, sizeof(px.shead), &len, k.p, k.n) ==
+		    -1 || buf_add(px.shead, sizeof(px.shead), &len, ": ", 2) ==
+		    -1 || buf_add(px.shead, sizeof(px.shead), &len, v.p, v.n) ==
+		    -1 || buf_add(px.shead, sizeof(px.shead), &len, "\r\n", 2) ==
+		    -1)
+			return -1;
+	}
+	if (buf_add(px.shead, sizeof(px.shead), &len, "\r\n", 2) == -1)
+		return -1;
+	cache_policy_meta(&px.cpc, rm, r->t_req, now, &meta);
+	return cache_put_begin(&px.put, r->croot, r->cname, r->ckey, &meta,
+	    px.shead, len);
+}
+
+/* invalidate_one - the entry of target (origin form) on r's host. */
+static void
+invalidate_one(struct req *r, const char *target, size_t tlen)
+{
+	char	key[CACHE_DB_URL_MAX], name[CP_HASH_LEN + 1];
+
+	if (cache_policy_key(key, sizeof(key), "http", r->chost, 0, target,
+	    tlen, px.cpc.ignore_query_string) < 0 ||
+	    cache_policy_hash(key, strlen(key), name) == -1)
+		return;
+	cache_invalidate(r->croot, name);
+}
+
+/*
+ * cache_after - an unsafe method answered 2xx or 3xx invalidates the
+ * URL, and its same-origin Location and Content-Location (RFC 9111 4.4).
+ */
+static void
+cache_after(struct req *r)
+{
+	static const char *const fields[] = { "Location", "Content-Location" };
+	char	 target[8192];
+	size_t	 blen;
+	int	 n;
+
+	if (r->croot == NULL || r->resp == NULL ||
+	    !cache_policy_invalidates(&r->m, r->resp))
+		return;
+	cache_invalidate(r->croot, r->cname);
+	blen = r->rawpath.n + (r->query != NULL ? r->qlen + 1 : 0);
+	for (int i = 0; i < 2; i++) {
+		n = cache_policy_related(r->resp, fields[i], "http", r->chost,
+		    0, r->rawpath.p, blen, target, sizeof(target));
+		if (n > 0)
+			invalidate_one(r, target, (size_t)n);
+	}
 }
 
 /*---------------------------------------------------------------------
@@ -1514,6 +1761,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	size_t			 len;
 	int			 ms, rc, got_any = 0, chunk_out, close_client;
 	int			 sent_body = 0, reusable;
+	struct cache_put	*put;
 
 	ms = (pp->timeout > 0 ? pp->timeout : r->vhost->proxy_timeout > 0 ?
 	    r->vhost->proxy_timeout : r->cfg->timeout) * 1000;
@@ -1522,6 +1770,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		(void)close(fd);
 		return send_error(r, 414, NULL) == 0 ? FWD_DONE : FWD_CLOSE;
 	}
+	r->t_req = (int64_t)time(NULL);
 	if (conn_write(&be, px.obuf, len, ms) == -1) {
 		(void)close(fd);
 		if (reused && idempotent(r->m.mcode))
@@ -1602,7 +1851,10 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	r->head_sent = 1;
 	r->hdr_out += len;
 	r->resp = rm;
-	rc = relay_response_body(r, &be, rm, chunk_out, ms);
+	put = store_begin(r, rm) == 0 ? &px.put : NULL;
+	rc = relay_response_body(r, &be, rm, chunk_out, ms, put);
+	if (put != NULL)	/* stored only when the whole body came */
+		cache_put_end(put, rc == 0);
 	if (rc == -1 && r->c->heldlen > 0) {
 		/* nothing went out yet: the client gets a clean 502 */
 		r->c->heldlen = 0;
@@ -1636,7 +1888,7 @@ proxy_to(struct req *r, const struct gw_proxypass *pp, size_t matched)
 {
 	struct backend	 b;
 	char		 url[8192];
-	int		 fd, reused, ms, attempt;
+	int		 fd, reused, ms, attempt, rc;
 	enum fwd	 f;
 
 	if (parse_backend(pp->url, &b) == -1 ||
@@ -1651,6 +1903,10 @@ proxy_to(struct req *r, const struct gw_proxypass *pp, size_t matched)
 	if (r->cfg->limit_request_body > 0 && r->m.body == HTTP_BODY_LENGTH &&
 	    r->m.content_length > (uint64_t)r->cfg->limit_request_body)
 		return send_error(r, 413, NULL);
+	cache_prepare(r);
+	if (r->croot != NULL && (r->m.mcode == HTTP_M_GET ||
+	    r->m.mcode == HTTP_M_HEAD) && cache_serve(r, &rc))
+		return rc;
 	switch (prefetch_chunked(r)) {
 	case 0:
 		break;
@@ -1684,6 +1940,7 @@ proxy_to(struct req *r, const struct gw_proxypass *pp, size_t matched)
 		f = forward(r, pp, &b, matched, fd, reused);
 		if (f == FWD_RETRY)
 			continue;
+		cache_after(r);
 		if (f == FWD_DONE)
 			health_clear(b.hostport);
 		return f == FWD_DONE ? 0 : -1;
@@ -2134,6 +2391,8 @@ proxy_init(void)
 		px.bbuf = malloc(PROXY_BUF);
 	if (px.obuf == NULL)
 		px.obuf = malloc(PROXY_BUF);
+	cache_policy_conf_init(&px.cpc);
+	px.hit.fd = -1;
 	return px.bbuf != NULL && px.obuf != NULL ? 0 : -1;
 }
 

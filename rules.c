@@ -134,6 +134,34 @@ require_eval(const struct gw_require *r, enum gw_req_kind container,
 	return out;
 }
 
+static int
+acl_has_host(const struct gw_acl *a)
+{
+	for (; a != NULL; a = a->next)
+		if (a->kind == GW_ACL_HOST)
+			return 1;
+	return 0;
+}
+
+static int
+require_has_host(const struct gw_require *r)
+{
+	for (; r != NULL; r = r->next)
+		if ((r->kind == GW_REQ_HOST && acl_has_host(r->acl)) ||
+		    require_has_host(r->child))
+			return 1;
+	return 0;
+}
+
+int
+rules_access_needs_host(const struct gw_access *ac)
+{
+	if (ac->style == 24)
+		return require_has_host(ac->require);
+	return ac->style == 22 && (acl_has_host(ac->allow) ||
+	    acl_has_host(ac->deny));
+}
+
 int
 rules_access(const struct gw_access *ac, const struct sockaddr *sa,
     const char *host)

@@ -15,6 +15,8 @@
  */
 int	rules_access(const struct gw_access *, const struct sockaddr *,
 	    const char *host);
+/* rules_access_needs_host - does the block name hosts (needs a lookup)? */
+int	rules_access_needs_host(const struct gw_access *);
 
 /*
  * rules_path - the path of a request-target made fit for matching:

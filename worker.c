@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "cache.h"
 #include "conn.h"
 #include "log.h"
 #include "proxy.h"
@@ -279,6 +280,7 @@ worker_main(struct gw_worker *w, const struct gw_creds *cr, int closefd)
 	if (closefd >= 0)
 		(void)close(closefd);
 	accesslog_child();
+	cache_child();
 	worker_signals();
 	if (w->sb != NULL)
 		scoreboard_set_pid(w->sb, w->slot, getpid());

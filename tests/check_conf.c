@@ -877,6 +877,9 @@ START_TEST(test_access)
 	ck_assert_int_eq(rules_access(&c->main.dirs->access,
 	    ip(access_cases[_i].client), access_cases[_i].host),
 	    access_cases[_i].allowed);
+	/* a lookup is wanted exactly when a host name is in the rules */
+	ck_assert_int_eq(rules_access_needs_host(&c->main.dirs->access),
+	    strstr(access_cases[_i].body, "example.org") != NULL);
 	conf_free(c);
 }
 END_TEST

@@ -1989,6 +1989,38 @@ START_TEST(test_proxy_require_ip)
 }
 END_TEST
 
+/*
+ * Host names in access rules: the client's name is looked up
+ * (double-reverse); 127.0.0.1 is "localhost" through /etc/hosts.
+ */
+START_TEST(test_proxy_allow_host)
+{
+	struct resp	r = { 0 };
+
+	start_gw("<Proxy *>\nOrder allow,deny\nAllow from localhost\n"
+	    "</Proxy>\nProxyPass /app/ http://127.0.0.1:%d/\n", O.port);
+	REQUIRE(exchange("GET /app/status/200 HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n", &r) == 200 && from_origin(&r),
+	    "Allow from localhost: status %d, want 200", r.status);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_proxy_allow_other_host)
+{
+	struct resp	r = { 0 };
+
+	sink_fd = tcp_socket(&SINK, 16);
+	start_gw("<Proxy *>\nRequire host example.org\n</Proxy>\n"
+	    "ProxyPass /app/ http://127.0.0.1:%d/ timeout=1\n", SINK);
+	REQUIRE(exchange("GET /app/x HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+	    &r) == 403, "Require host example.org: status %d, want 403",
+	    r.status);
+	REQUIRE(!pending(sink_fd), "a denied request reached the backend");
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_proxy_require_other_ip)
 {
 	struct resp	r = { 0 };
@@ -3224,6 +3256,8 @@ proxy_suite(void)
 	tcase_add_test(tc, test_proxy_deny_all);
 	tcase_add_test(tc, test_proxy_require_ip);
 	tcase_add_test(tc, test_proxy_require_other_ip);
+	tcase_add_test(tc, test_proxy_allow_host);
+	tcase_add_test(tc, test_proxy_allow_other_host);
 	tcase_add_test(tc, test_errordoc_text);
 	tcase_add_test(tc, test_errordoc_url);
 	tcase_add_test(tc, test_errordoc_local);

@@ -1,0 +1,478 @@
+/*
+ * cache.c - the disk cache's processes and files (see cache.h).
+ *
+ * One struct cache_root per distinct CacheRoot, in a table the master
+ * fills before it forks, so every worker inherits it: the master's
+ * index handle (used only by the master; a child only frees it), the
+ * worker's own handle (opened on first use), and the body store.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "cache_db.h"
+#include "log.h"
+#include "worker.h"
+
+#define CACHE_ROOTS_MAX	64
+
+struct cache_root {
+	char			 path[PATH_MAX];
+	int			 levels, length;
+	struct cache_store	 store;
+	struct cache_db		*mdb;		/* the master's handle */
+	pid_t			 opener;	/* who opened mdb */
+	int			 master_ok;	/* mdb was alive at fork */
+	struct cache_db		*wdb;		/* this worker's handle */
+	int			 tried;		/* worker open attempted */
+	int			 used;		/* in the current config */
+};
+
+static struct cache_root	 roots[CACHE_ROOTS_MAX];
+static int			 nroots;
+static struct cache_db_opts	 dbopts;
+
+/*---------------------------------------------------------------------
+ * Master
+ */
+
+static int
+has_disk_rule(const struct gw_cache_rule *r)
+{
+	for (; r != NULL; r = r->next)
+		if (r->enable && r->type == GW_CACHE_DISK)
+			return 1;
+	return 0;
+}
+
+static int
+vhost_uses_disk(const struct gw_config *cfg, const struct gw_vhost *v)
+{
+	const struct gw_vhost	*vs[2] = { v, &cfg->main };
+	const struct gw_dir	*d;
+
+	for (int i = 0; i < 2; i++) {
+		if (has_disk_rule(vs[i]->cache))
+			return 1;
+		for (d = vs[i]->dirs; d != NULL; d = d->next)
+			if (has_disk_rule(d->cache))
+				return 1;
+	}
+	return 0;
+}
+
+static struct cache_root *
+find_root(const char *path)
+{
+	for (int i = 0; i < nroots; i++)
+		if (strcmp(roots[i].path, path) == 0)
+			return &roots[i];
+	return NULL;
+}
+
+/* make_root - the directory, owned by the workers' user. */
+static int
+make_root(const char *path, const struct gw_creds *cr)
+{
+	struct stat	st;
+
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		log_errno(GW_LOG_ERR, "cache: cannot create CacheRoot %s",
+		    path);
+		return -1;
+	}
+	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		log_msg(GW_LOG_ERR, "cache: CacheRoot %s is not a directory",
+		    path);
+		return -1;
+	}
+	if (cr != NULL && cr->drop && (st.st_uid != cr->uid ||
+	    st.st_gid != cr->gid) && chown(path, cr->uid, cr->gid) == -1) {
+		log_errno(GW_LOG_ERR, "cache: cannot chown CacheRoot %s",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+open_root(struct cache_root *cr, const struct gw_creds *creds)
+{
+	char	err[512];
+
+	if (make_root(cr->path, creds) == -1)
+		goto uncached;
+	if (cache_store_init(&cr->store, cr->path, cr->levels, cr->length) ==
+	    -1) {
+		log_msg(GW_LOG_ERR, "cache: CacheRoot %s cannot be used with "
+		    "CacheDirLevels %d and CacheDirLength %d", cr->path,
+		    cr->levels, cr->length);
+		goto uncached;
+	}
+	err[0] = '\0';
+	if ((cr->mdb = cache_db_master_open(cr->path, &dbopts, err,
+	    sizeof(err))) == NULL) {
+		log_msg(GW_LOG_ERR, "cache: cannot open the index under %s: "
+		    "%s", cr->path, err[0] != '\0' ? err : "unknown error");
+		goto uncached;
+	}
+	cr->opener = getpid();
+	cr->master_ok = 1;
+	log_msg(GW_LOG_INFO, "cache: disk cache under %s (%s)", cr->path,
+	    cache_db_version());
+	return;
+uncached:
+	log_msg(GW_LOG_ERR, "cache: serving uncached for CacheRoot %s",
+	    cr->path);
+	cr->master_ok = 0;
+}
+
+/*
+ * cache_master_open - for each distinct CacheRoot used by a CacheEnable
+ * disk rule.  On a restart, roots still in use keep their open index
+ * (old workers may still be attached, so it is not reopened); roots no
+ * longer used are closed; new ones are opened.
+ */
+void
+cache_master_open(const struct gw_config *cfg, const struct gw_creds *creds,
+    int server_limit)
+{
+	const struct gw_vhost	*v;
+	struct cache_root	*cr;
+	int			 i, j;
+
+	memset(&dbopts, 0, sizeof(dbopts));
+	dbopts.server_limit = server_limit;
+	if (creds != NULL && creds->drop) {
+		dbopts.own = 1;
+		dbopts.uid = creds->uid;
+		dbopts.gid = creds->gid;
+	}
+	for (i = 0; i < nroots; i++)
+		roots[i].used = 0;
+	for (v = &cfg->main; v != NULL; v = v == &cfg->main ? cfg->vhosts :
+	    v->next) {
+		if (v->cache_root == NULL || !vhost_uses_disk(cfg, v))
+			continue;
+		if ((cr = find_root(v->cache_root)) != NULL) {
+			cr->used = 1;
+			continue;
+		}
+		if (nroots == CACHE_ROOTS_MAX) {
+			log_msg(GW_LOG_ERR, "cache: more than %d CacheRoots, "
+			    "%s served uncached", CACHE_ROOTS_MAX,
+			    v->cache_root);
+			continue;
+		}
+		cr = &roots[nroots++];
+		memset(cr, 0, sizeof(*cr));
+		(void)snprintf(cr->path, sizeof(cr->path), "%s",
+		    v->cache_root);
+		cr->levels = v->cache_dir_levels > 0 ? v->cache_dir_levels :
+		    2;
+		cr->length = v->cache_dir_length > 0 ? v->cache_dir_length :
+		    2;
+		cr->used = 1;
+		open_root(cr, creds);
+	}
+	/* the roots no longer configured */
+	for (i = j = 0; i < nroots; i++) {
+		if (!roots[i].used) {
+			cache_db_close(roots[i].mdb);
+			continue;
+		}
+		if (i != j)
+			roots[j] = roots[i];
+		j++;
+	}
+	nroots = j;
+}
+
+void
+cache_master_tick(void)
+{
+	for (int i = 0; i < nroots; i++)
+		if (roots[i].master_ok && cache_db_tick(roots[i].mdb) ==
+		    CACHE_DB_DEAD) {
+			log_msg(GW_LOG_ERR, "cache: the index under %s is "
+			    "dead; new workers serve it uncached",
+			    roots[i].path);
+			roots[i].master_ok = 0;
+		}
+}
+
+/* cache_master_failchk - after an abnormal worker exit was reaped. */
+void
+cache_master_failchk(void)
+{
+	enum cache_db_status st;
+
+	for (int i = 0; i < nroots; i++) {
+		if (!roots[i].master_ok)
+			continue;
+		st = cache_db_failchk(roots[i].mdb);
+		log_msg(st == CACHE_DB_OK ? GW_LOG_NOTICE : GW_LOG_ERR,
+		    "cache: failchk of %s after an abnormal worker exit: %s",
+		    roots[i].path, cache_db_status_name(st));
+		if (st != CACHE_DB_OK) {
+			/* XXX: rebuild at run time (stop workers, recover) */
+			log_msg(GW_LOG_ERR, "cache: the index under %s needs "
+			    "recovery; new workers serve it uncached until "
+			    "a restart", roots[i].path);
+			roots[i].master_ok = 0;
+		}
+	}
+}
+
+void
+cache_master_close(void)
+{
+	for (int i = 0; i < nroots; i++) {
+		cache_db_close(roots[i].wdb);
+		cache_db_close(roots[i].mdb);
+		roots[i].wdb = roots[i].mdb = NULL;
+		roots[i].master_ok = 0;
+	}
+	nroots = 0;
+}
+
+/*---------------------------------------------------------------------
+ * Worker
+ */
+
+void
+cache_child(void)
+{
+	for (int i = 0; i < nroots; i++) {
+		if (roots[i].opener != getpid()) {
+			cache_db_close(roots[i].mdb);	/* forgets it */
+			roots[i].mdb = NULL;
+		}
+		roots[i].wdb = NULL;
+		roots[i].tried = 0;
+	}
+}
+
+static struct cache_db *
+root_db(struct cache_root *cr)
+{
+	if (!cr->master_ok)
+		return NULL;
+	if (cr->opener == getpid())
+		return cr->mdb;		/* -X: the opener serves itself */
+	if (!cr->tried) {
+		cr->tried = 1;
+		cr->wdb = cache_db_worker_open(cr->path, &dbopts);
+	}
+	return cache_db_alive(cr->wdb) ? cr->wdb : NULL;
+}
+
+struct cache_root *
+cache_root_of(const struct gw_vhost *v)
+{
+	struct cache_root *cr;
+
+	if (v->cache_root == NULL || (cr = find_root(v->cache_root)) == NULL ||
+	    root_db(cr) == NULL)
+		return NULL;
+	return cr;
+}
+
+/*---------------------------------------------------------------------
+ * Entries
+ */
+
+int
+cache_lookup(struct cache_root *cr, const char *name, const char *url,
+    struct cache_hit *h)
+{
+	struct cache_file_hdr	 fh;
+	struct cache_rec	 rec;
+	struct iovec		 iov[2];
+	ssize_t			 n;
+
+	h->fd = -1;
+	if (cache_db_get(root_db(cr), name, url, &rec) != CACHE_DB_OK)
+		return -1;
+	if ((h->fd = cache_store_open(&cr->store, name, rec.size,
+	    (ino_t)rec.inode)) == -1) {
+		(void)cache_db_del(root_db(cr), name);
+		return -1;
+	}
+	iov[0].iov_base = &fh;
+	iov[0].iov_len = sizeof(fh);
+	iov[1].iov_base = h->head;
+	iov[1].iov_len = sizeof(h->head);
+	n = readv(h->fd, iov, 2);
+	if (n < (ssize_t)sizeof(fh) || fh.magic != CACHE_FILE_MAGIC ||
+	    fh.version != CACHE_FILE_VERSION || fh.head_len == 0 ||
+	    fh.head_len > sizeof(h->head) || (size_t)n < sizeof(fh) +
+	    fh.head_len || rec.size < sizeof(fh) + fh.head_len) {
+		log_msg(GW_LOG_WARN, "cache: damaged body file for %s, "
+		    "removed", url);
+		cache_hit_close(h);
+		cache_invalidate(cr, name);
+		return -1;
+	}
+	h->meta = fh.meta;
+	h->head_len = fh.head_len;
+	h->body_off = sizeof(fh) + fh.head_len;
+	h->body_len = rec.size - h->body_off;
+	(void)cache_db_touch(root_db(cr), name, time(NULL));
+	return 0;
+}
+
+void
+cache_hit_close(struct cache_hit *h)
+{
+	if (h->fd != -1)
+		(void)close(h->fd);
+	h->fd = -1;
+}
+
+void
+cache_invalidate(struct cache_root *cr, const char *name)
+{
+	(void)cache_db_del(root_db(cr), name);
+	(void)cache_store_remove(&cr->store, name);
+}
+
+int
+cache_put_begin(struct cache_put *p, struct cache_root *cr, const char *name,
+    const char *url, const struct cp_meta *m, const char *head,
+    size_t head_len)
+{
+	struct cache_file_hdr	fh;
+
+	memset(p, 0, sizeof(*p));
+	p->tmp.fd = -1;
+	if (head_len == 0 || head_len > CACHE_HEAD_MAX ||
+	    cache_store_begin(&cr->store, &p->tmp) == -1) {
+		if (head_len <= CACHE_HEAD_MAX)
+			log_errno(GW_LOG_WARN, "cache: cannot begin a body "
+			    "file under %s", cr->path);
+		cache_store_abort(&p->tmp);
+		return -1;
+	}
+	memset(&fh, 0, sizeof(fh));
+	fh.magic = CACHE_FILE_MAGIC;
+	fh.version = CACHE_FILE_VERSION;
+	fh.head_len = (uint32_t)head_len;
+	fh.meta = *m;
+	if (cache_store_write(&p->tmp, &fh, sizeof(fh)) == -1 ||
+	    cache_store_write(&p->tmp, head, head_len) == -1) {
+		log_errno(GW_LOG_WARN, "cache: cannot write a body file");
+		cache_store_abort(&p->tmp);
+		return -1;
+	}
+	p->root = cr;
+	p->meta = *m;
+	p->url = url;
+	(void)snprintf(p->name, sizeof(p->name), "%s", name);
+	p->active = 1;
+	return 0;
+}
+
+void
+cache_put_write(struct cache_put *p, const void *data, size_t n)
+{
+	if (!p->active)
+		return;
+	p->body += n;
+	if (p->tmp.size + n > CACHE_MAX_FILE_SIZE ||
+	    cache_store_write(&p->tmp, data, n) == -1) {
+		cache_store_abort(&p->tmp);
+		p->active = 0;
+	}
+}
+
+void
+cache_put_end(struct cache_put *p, int complete)
+{
+	struct cache_rec	rec;
+	ino_t			ino;
+	int64_t			exp;
+
+	if (!p->active)
+		return;
+	p->active = 0;
+	if (!complete) {
+		cache_store_abort(&p->tmp);
+		return;
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.size = p->tmp.size;
+	if (cache_store_commit(&p->root->store, &p->tmp, p->name, &ino) ==
+	    -1) {
+		log_errno(GW_LOG_WARN, "cache: cannot store the body of %s",
+		    p->url);
+		return;
+	}
+	rec.stored = time(NULL);
+	exp = p->meta.response_time + p->meta.lifetime -
+	    p->meta.age_value;
+	rec.expires = exp > 0 ? (time_t)exp : 0;
+	rec.inode = (uint64_t)ino;
+	rec.status = (uint32_t)p->meta.status;
+	if (cache_db_put(root_db(p->root), p->name, p->url, &rec) !=
+	    CACHE_DB_OK)
+		(void)cache_store_remove(&p->root->store, p->name);
+}
+
+/*---------------------------------------------------------------------
+ * Sending a body file
+ */
+
+int
+cache_send_file(int sock, int fd, uint64_t off, uint64_t len, int ms,
+    int *snd_ms, volatile sig_atomic_t *stop, unsigned long long *out)
+{
+	struct timeval	tv;
+	off_t		o = (off_t)off;
+	ssize_t		n;
+	size_t		chunk;
+
+	if (ms < 1)
+		ms = 1;
+	if (*snd_ms != ms) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		if (setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv,
+		    sizeof(tv)) == -1)
+			return -1;
+		*snd_ms = ms;
+	}
+	while (len > 0) {
+		chunk = len > (1U << 30) ? (1U << 30) : (size_t)len;
+		n = sendfile(sock, fd, &o, chunk);
+		if (n > 0) {
+			len -= (uint64_t)n;
+			*out += (unsigned long long)n;
+			continue;
+		}
+		if (n == 0) {
+			errno = EIO;	/* the file is shorter than said */
+			return -1;
+		}
+		if (errno == EINTR && (stop == NULL || !*stop))
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			errno = ETIMEDOUT;	/* no progress within ms */
+		return -1;
+	}
+	return 0;
+}

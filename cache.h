@@ -1,0 +1,112 @@
+/*
+ * cache.h - the disk cache (CacheEnable disk) between the proxy engine
+ * and its three parts: the index (cache_db), the body files
+ * (cache_store) and the HTTP rules (cache_policy).
+ *
+ * The master opens one index per distinct CacheRoot before it forks
+ * (cache_master_open), checkpoints it each second (cache_master_tick),
+ * runs failchk after an abnormal worker exit (cache_master_failchk) and
+ * closes it at stop.  A worker joins an index on first use, and only
+ * when the master holds it open: a root the master could not open is
+ * served uncached.
+ *
+ * A body file is a versioned header, the stored response head, then
+ * the body, so a hit is one open and one read of the head:
+ *
+ *	struct cache_file_hdr | head (status line, fields, CRLF) | body
+ */
+#ifndef CACHE_H
+#define CACHE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache_policy.h"
+#include "cache_store.h"
+#include "gatewayd.h"
+
+#define CACHE_FILE_MAGIC	0x47574331u	/* "GWC1" */
+#define CACHE_FILE_VERSION	1
+#define CACHE_HEAD_MAX		32768		/* a stored head, bytes */
+/* Apache's CacheMaxFileSize default; not a directive here yet */
+#define CACHE_MAX_FILE_SIZE	1000000ULL
+
+struct cache_file_hdr {
+	uint32_t	 magic;
+	uint32_t	 version;
+	uint32_t	 head_len;	/* bytes of head after this header */
+	uint32_t	 reserved;
+	struct cp_meta	 meta;
+};
+
+struct gw_creds;
+struct cache_root;
+
+/* Master side. */
+void	cache_master_open(const struct gw_config *, const struct gw_creds *,
+	    int server_limit);
+void	cache_master_tick(void);
+void	cache_master_failchk(void);
+void	cache_master_close(void);
+
+/* cache_child - in a new worker: drop the master's handles (memory). */
+void	cache_child(void);
+
+/* cache_root_of - the open root serving vhost, or NULL (uncached). */
+struct cache_root *cache_root_of(const struct gw_vhost *);
+
+/* A stored response found usable: what is needed to send it. */
+struct cache_hit {
+	int			 fd;		/* the body file */
+	uint64_t		 body_off;	/* body starts here */
+	uint64_t		 body_len;
+	struct cp_meta		 meta;
+	size_t			 head_len;
+	char			 head[CACHE_HEAD_MAX];	/* stored head */
+};
+
+/*
+ * cache_lookup - the entry for name and url: 0 with hit filled (fd
+ * open), or -1 (a miss; an entry whose file does not match is removed).
+ */
+int	cache_lookup(struct cache_root *, const char *name, const char *url,
+	    struct cache_hit *);
+void	cache_hit_close(struct cache_hit *);
+/* cache_invalidate - remove name's entry and its file. */
+void	cache_invalidate(struct cache_root *, const char *name);
+
+/* A response being stored while it is relayed. */
+struct cache_put {
+	struct cache_root	*root;
+	struct cache_tmp	 tmp;
+	int			 active;	/* still worth storing */
+	uint64_t		 body;		/* body bytes so far */
+	struct cp_meta		 meta;
+	int64_t			 expires;
+	char			 name[CP_HASH_LEN + 1];
+	const char		*url;
+};
+
+/*
+ * cache_put_begin - a temp file holding the header and head.  0, or -1
+ * (p->active 0: not stored).
+ */
+int	cache_put_begin(struct cache_put *, struct cache_root *,
+	    const char *name, const char *url, const struct cp_meta *,
+	    const char *head, size_t head_len);
+/* cache_put_write - body bytes; past the size cap the put is dropped. */
+void	cache_put_write(struct cache_put *, const void *, size_t);
+/* cache_put_end - complete: rename and index; else the temp goes. */
+void	cache_put_end(struct cache_put *, int complete);
+
+/*
+ * cache_send_file - len bytes of fd from off to socket sock with
+ * sendfile(2); every call waits at most ms for progress.  *out counts
+ * bytes sent.  0, or -1 (errno).
+ */
+int	cache_send_file(int sock, int fd, uint64_t off, uint64_t len, int ms,
+	    int *snd_ms, volatile sig_atomic_t *stop,
+	    unsigned long long *out);
+
+#endif /* CACHE_H */

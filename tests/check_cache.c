@@ -1,0 +1,963 @@
+/*
+ * check_cache.c - integration tests of the disk cache (CacheEnable
+ * disk): the real gatewayd binary (GW_TEST_BINARY) in front of the
+ * real test origin (GW_TEST_ORIGIN).  The origin's /count tells how
+ * many requests reached it, so "served from the cache" is a fact, not
+ * a timing.  Helpers are those of check_proxy.c.  Every wait is
+ * bounded polling; no assertion depends on timing.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#ifndef GW_TEST_ORIGIN
+#error "GW_TEST_ORIGIN must name the test origin binary"
+#endif
+
+#define IO_TIMEOUT	10		/* s, any one socket operation */
+#define CBUF		(256 * 1024)	/* client read buffer */
+/* the origin's /size/N body */
+#define PATTERN		"0123456789abcdefghijklmnopqrstuvwxyz" \
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ-_\n"
+#define ORIGIN_SERVER	"gatewayd-demo-origin"
+
+/* Every gateway in this file starts from this. */
+#define BASE_CONF \
+	"ServerName gw.example\n" \
+	"StartServers 2\n" \
+	"MinSpareServers 1\n" \
+	"MaxSpareServers 4\n" \
+	"Timeout 10\n"
+
+struct proc {
+	pid_t		 pid;
+	int		 port;
+	char		 log[256];
+};
+
+static struct gwt_server S;
+static struct proc	 O;		/* the origin */
+
+/*---------------------------------------------------------------------
+ * Processes, logs, cleanup
+ */
+
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+stop_proc(struct proc *p, int sig)
+{
+	int	status;
+
+	if (p->pid <= 0)
+		return;
+	(void)kill(p->pid, sig);
+	if (gwt_wait_exit(p->pid, 5, &status) == -1) {
+		(void)kill(p->pid, SIGKILL);
+		(void)waitpid(p->pid, &status, 0);
+	}
+	p->pid = 0;
+}
+
+static void
+cleanup(void)
+{
+	if (S.pid > 0)
+		(void)kill(S.pid, SIGKILL);
+	stop_proc(&O, SIGTERM);
+	gwt_teardown(&S);
+	S.dir[0] = '\0';
+}
+
+
+static void
+show(const char *path)
+{
+	char	*s;
+
+	if (path[0] != '\0' && (s = gwt_read_file(path)) != NULL) {
+		(void)fprintf(stderr, "---- %s\n%s", path, s);
+		free(s);
+	}
+}
+
+/* dump - the logs of a failing test. */
+static void
+dump(void)
+{
+	show(S.errlog);
+	show(S.out);
+	show(O.log);
+}
+
+/* REQUIRE - on failure show the logs, stop everything, fail the test. */
+#define REQUIRE(cond, ...) do {						\
+	if (!(cond)) {							\
+		dump();							\
+		cleanup();						\
+		ck_abort_msg(__VA_ARGS__);				\
+	}								\
+} while (0)
+
+
+
+
+/* start_origin - the test origin, -v, its output in o->log. */
+static void
+start_origin(struct proc *o, const char *name)
+{
+	const char	*key = "listening on 127.0.0.1:";
+	char		*s, *p;
+	pid_t		 parent = getpid(), pid;
+	long long	 end;
+	int		 fd;
+
+	(void)snprintf(o->log, sizeof(o->log), "%s/%s.log", S.dir, name);
+	pid = fork();
+	REQUIRE(pid != -1, "fork");
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1 ||
+		    getppid() != parent)
+			_exit(126);
+		(void)setpgid(0, 0);
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			(void)dup2(fd, STDIN_FILENO);
+		if ((fd = open(o->log, O_WRONLY | O_CREAT | O_APPEND,
+		    0644)) != -1) {
+			(void)dup2(fd, STDOUT_FILENO);
+			(void)dup2(fd, STDERR_FILENO);
+		}
+		execl(GW_TEST_ORIGIN, "origin", "-v", "-l", "127.0.0.1:0",
+		    (char *)NULL);
+		_exit(127);
+	}
+	o->pid = pid;
+	o->port = 0;
+	end = now_ms() + GWT_WAIT * 1000LL;
+	do {
+		if ((s = gwt_read_file(o->log)) != NULL) {
+			if ((p = strstr(s, key)) != NULL)
+				o->port = atoi(p + strlen(key));
+			free(s);
+		}
+		if (o->port > 0)
+			return;
+		(void)poll(NULL, 0, 20);
+	} while (now_ms() < end);
+	REQUIRE(0, "the origin %s did not start", GW_TEST_ORIGIN);
+}
+
+/* origin_count - the origin's /count, asked directly. */
+static long
+origin_count(const struct proc *o)
+{
+	struct gwt_resp	 r;
+	int		 fd, rc;
+
+	fd = gwt_connect("127.0.0.1", o->port, IO_TIMEOUT);
+	REQUIRE(fd != -1, "cannot connect to the origin");
+	rc = gwt_request(fd, "GET /count HTTP/1.1\r\nHost: origin\r\n"
+	    "Connection: close\r\n\r\n", &r, IO_TIMEOUT);
+	(void)close(fd);
+	REQUIRE(rc == 0 && r.status == 200, "origin /count failed");
+	return atol(r.body);
+}
+
+/*---------------------------------------------------------------------
+ * The raw backend: one connection at a time, an answer chosen by path
+ */
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char	*s = p;
+	ssize_t		 w;
+
+	while (n > 0) {
+		if ((w = send(fd, s, n, MSG_NOSIGNAL)) <= 0) {
+			if (w < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*---------------------------------------------------------------------
+ * The gateway
+ */
+
+static void	start_gw(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+static void
+start_gw(const char *fmt, ...)
+{
+	char	extra[6000], conf[7000];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(extra, sizeof(extra), fmt, ap);
+	va_end(ap);
+	REQUIRE(n >= 0 && (size_t)n < sizeof(extra), "config too long");
+	(void)snprintf(conf, sizeof(conf), "%s%s", BASE_CONF, extra);
+	REQUIRE(gwt_write_conf(&S, NULL, conf) == 0, "cannot write config");
+	REQUIRE(gwt_start(&S, NULL) == 0, "gatewayd did not start");
+	REQUIRE(S.nports >= 1, "no \"listening on\" line");
+}
+
+/*---------------------------------------------------------------------
+ * A raw HTTP client that checks framing
+ */
+
+struct client {
+	int		 fd;
+	char		*buf;
+	size_t		 len;
+	int		 eof;		/* the peer closed (or reset) */
+};
+
+struct resp {
+	int		 status;
+	char		 head[16384];	/* as received, NUL-ended */
+	char		*body;		/* NUL-ended; never NULL after read */
+	size_t		 blen, bcap;
+	int		 complete;	/* the body ended as framed */
+	int		 chunked;	/* Transfer-Encoding: chunked */
+	int		 closedelim;	/* no length: delimited by close */
+	int		 badframe;	/* malformed chunked framing */
+	int		 eof;		/* the connection closed meanwhile */
+};
+
+static void
+cl_open(struct client *c)
+{
+	struct timeval	tv = { IO_TIMEOUT, 0 };
+	int		fl;
+
+	memset(c, 0, sizeof(*c));
+	c->buf = malloc(CBUF);
+	REQUIRE(c->buf != NULL, "malloc");
+	c->fd = gwt_connect(S.hosts[0], S.ports[0], IO_TIMEOUT);
+	REQUIRE(c->fd != -1, "cannot connect to the gateway");
+	fl = fcntl(c->fd, F_GETFL);
+	REQUIRE(fl != -1 && fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK) != -1,
+	    "fcntl");
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static void
+cl_close(struct client *c)
+{
+	if (c->fd != -1)
+		(void)close(c->fd);
+	c->fd = -1;
+	free(c->buf);
+	c->buf = NULL;
+}
+
+static int
+cl_send(struct client *c, const void *p, size_t n)
+{
+	return write_all(c->fd, p, n);
+}
+
+static int
+cl_sends(struct client *c, const char *s)
+{
+	return cl_send(c, s, strlen(s));
+}
+
+/* cl_fill - more bytes into the buffer: >0, 0 at EOF, -1 error/timeout. */
+static ssize_t
+cl_fill(struct client *c)
+{
+	ssize_t	n;
+
+	if (c->eof)
+		return 0;
+	if (c->len == CBUF)
+		return -1;
+	do
+		n = recv(c->fd, c->buf + c->len, CBUF - c->len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		c->len += (size_t)n;
+	else if (n == 0 || errno == ECONNRESET) {
+		c->eof = 1;
+		n = 0;
+	}
+	return n;
+}
+
+static void
+cl_consume(struct client *c, size_t n)
+{
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+}
+
+static void
+body_add(struct resp *r, const char *p, size_t n)
+{
+	if (r->blen + n + 1 > r->bcap) {
+		size_t	cap = r->bcap ? r->bcap : 4096;
+
+		while (cap < r->blen + n + 1)
+			cap *= 2;
+		r->body = realloc(r->body, cap);
+		REQUIRE(r->body != NULL, "realloc");
+		r->bcap = cap;
+	}
+	memcpy(r->body + r->blen, p, n);
+	r->blen += n;
+	r->body[r->blen] = '\0';
+}
+
+static void
+resp_reset(struct resp *r)
+{
+	char	*b = r->body;
+	size_t	 cap = r->bcap;
+
+	memset(r, 0, sizeof(*r));
+	r->body = b;
+	r->bcap = cap;
+	body_add(r, "", 0);
+}
+
+static void
+resp_free(struct resp *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->bcap = r->blen = 0;
+}
+
+/*
+ * field - the first value of header name in a head (the text up to an
+ * empty line, after the first line), trimmed, into out; returns how many
+ * fields have that name.
+ */
+static int
+field(const char *head, const char *name, char *out, size_t outlen)
+{
+	const char	*p, *eol, *v, *ve;
+	size_t		 nl = strlen(name);
+	int		 n = 0;
+
+	if (out != NULL && outlen > 0)
+		out[0] = '\0';
+	if ((p = strstr(head, "\r\n")) == NULL)
+		return 0;
+	for (p += 2; *p != '\0' && strncmp(p, "\r\n", 2) != 0; p = eol + 2) {
+		if ((eol = strstr(p, "\r\n")) == NULL)
+			break;
+		if ((size_t)(eol - p) <= nl || strncasecmp(p, name, nl) != 0 ||
+		    p[nl] != ':')
+			continue;
+		if (n++ > 0 || out == NULL)
+			continue;
+		for (v = p + nl + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		for (ve = eol; ve > v && (ve[-1] == ' ' || ve[-1] == '\t');
+		    ve--)
+			;
+		(void)snprintf(out, outlen, "%.*s", (int)(ve - v), v);
+	}
+	return n;
+}
+
+/* cl_need - at least n bytes buffered: 1, 0 at EOF, -1 on error. */
+static int
+cl_need(struct client *c, size_t n)
+{
+	ssize_t	got;
+
+	while (c->len < n) {
+		if ((got = cl_fill(c)) <= 0)
+			return got == 0 ? 0 : -1;
+	}
+	return 1;
+}
+
+/* cl_line - one CRLF-ended line (without it) into out: 1, 0 EOF, -1. */
+static int
+cl_line(struct client *c, char *out, size_t outlen)
+{
+	char	*e;
+	size_t	 n;
+	ssize_t	 got;
+
+	for (;;) {
+		if ((e = memmem(c->buf, c->len, "\r\n", 2)) != NULL)
+			break;
+		if (c->len > 8192)
+			return -1;
+		if ((got = cl_fill(c)) <= 0)
+			return got == 0 ? 0 : -1;
+	}
+	n = (size_t)(e - c->buf);
+	(void)snprintf(out, outlen, "%.*s", (int)n, c->buf);
+	cl_consume(c, n + 2);
+	return 1;
+}
+
+/* read_body_n - n bytes of body; 1 all, 0 EOF first, -1 error. */
+static int
+read_body_n(struct client *c, struct resp *r, uint64_t n)
+{
+	size_t	take;
+	int	rc;
+
+	while (n > 0) {
+		if ((rc = cl_need(c, 1)) <= 0)
+			return rc;
+		take = c->len < n ? c->len : (size_t)n;
+		body_add(r, c->buf, take);
+		cl_consume(c, take);
+		n -= take;
+	}
+	return 1;
+}
+
+static void
+read_chunked(struct client *c, struct resp *r)
+{
+	char		 line[8300], *end;
+	uint64_t	 size;
+	int		 rc;
+
+	for (;;) {
+		if ((rc = cl_line(c, line, sizeof(line))) <= 0) {
+			r->eof = rc == 0;
+			return;
+		}
+		errno = 0;
+		size = strtoull(line, &end, 16);
+		if (end == line || errno != 0 || (*end != '\0' &&
+		    *end != ';' && *end != ' ' && *end != '\t')) {
+			r->badframe = 1;
+			return;
+		}
+		if (size == 0)
+			break;
+		if ((rc = read_body_n(c, r, size)) <= 0) {
+			r->eof = rc == 0;
+			return;
+		}
+		if ((rc = cl_need(c, 2)) <= 0) {
+			r->eof = rc == 0;
+			return;
+		}
+		if (memcmp(c->buf, "\r\n", 2) != 0) {
+			r->badframe = 1;
+			return;
+		}
+		cl_consume(c, 2);
+	}
+	for (;;) {			/* trailers up to the empty line */
+		if ((rc = cl_line(c, line, sizeof(line))) <= 0) {
+			r->eof = rc == 0;
+			return;
+		}
+		if (line[0] == '\0')
+			break;
+	}
+	r->complete = 1;
+}
+
+/*
+ * read_resp - one response (a 1xx too) from c.  0 with r filled (see its
+ * flags for how the body ended), -1 when no whole head came.
+ */
+static int
+read_resp(struct client *c, struct resp *r, int head_request)
+{
+	char		*e, te[128], clen[64];
+	size_t		 hl;
+	ssize_t		 got;
+	int		 rc;
+
+	resp_reset(r);
+	for (;;) {
+		if (c->len >= 4 && (e = memmem(c->buf, c->len, "\r\n\r\n", 4))
+		    != NULL)
+			break;
+		if (c->len >= sizeof(r->head) - 1)
+			return -1;
+		if ((got = cl_fill(c)) <= 0) {
+			r->eof = got == 0;
+			return -1;
+		}
+	}
+	hl = (size_t)(e + 4 - c->buf);
+	memcpy(r->head, c->buf, hl);
+	r->head[hl] = '\0';
+	cl_consume(c, hl);
+	if ((strncmp(r->head, "HTTP/1.1 ", 9) != 0 && strncmp(r->head,
+	    "HTTP/1.0 ", 9) != 0) || sscanf(r->head + 9, "%3d", &r->status)
+	    != 1)
+		return -1;
+	if (r->status < 200 || head_request || r->status == 204 ||
+	    r->status == 304) {
+		r->complete = 1;
+		return 0;
+	}
+	if (field(r->head, "Transfer-Encoding", te, sizeof(te)) > 0) {
+		r->chunked = 1;
+		if (strcasecmp(te, "chunked") != 0 || field(r->head,
+		    "Content-Length", NULL, 0) > 0) {
+			r->badframe = 1;
+			return 0;
+		}
+		read_chunked(c, r);
+		return 0;
+	}
+	if (field(r->head, "Content-Length", clen, sizeof(clen)) > 0) {
+		rc = read_body_n(c, r, strtoull(clen, NULL, 10));
+		r->complete = rc == 1;
+		r->eof = rc == 0;
+		return 0;
+	}
+	r->closedelim = 1;
+	for (;;) {
+		if (c->len > 0) {
+			body_add(r, c->buf, c->len);
+			cl_consume(c, c->len);
+		}
+		if ((got = cl_fill(c)) == 0) {
+			r->complete = r->eof = 1;
+			break;
+		}
+		if (got < 0)
+			break;
+	}
+	return 0;
+}
+
+
+
+static const char *
+hv(const struct resp *r, const char *name)
+{
+	static char	vals[4][1024];
+	static int	k;
+	char		*v = vals[k++ % 4];
+
+	if (field(r->head, name, v, sizeof(vals[0])) == 0)
+		return NULL;
+	return v;
+}
+
+/* hv_is - does header name of r have exactly the value want? */
+static int
+hv_is(const struct resp *r, const char *name, const char *want)
+{
+	const char *v = hv(r, name);
+
+	return v != NULL && strcmp(v, want) == 0;
+}
+
+/* from_origin - did this answer come from the test origin? */
+static int
+from_origin(const struct resp *r)
+{
+	const char *s = hv(r, "Server");
+
+	return s != NULL && strcmp(s, ORIGIN_SERVER) == 0;
+}
+
+/* pattern_ok - is b[0..n) the origin's /size pattern? */
+static int
+pattern_ok(const char *b, size_t n)
+{
+	size_t	plen = sizeof(PATTERN) - 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != PATTERN[i % plen])
+			return 0;
+	return 1;
+}
+
+/*---------------------------------------------------------------------
+ * The cache
+ */
+
+#define URL100		"/size/100?header=Cache-Control:max-age=300"
+#define GET(u)		"GET " u " HTTP/1.1\r\nHost: gw.example\r\n\r\n"
+
+static char	croot[256];
+
+static void
+setup(void)
+{
+	memset(&O, 0, sizeof(O));
+	ck_assert_int_eq(gwt_setup(&S), 0);
+	start_origin(&O, "origin");
+	(void)snprintf(croot, sizeof(croot), "%s/cache", S.dir);
+}
+
+static void
+teardown(void)
+{
+	cleanup();
+}
+
+/* start_cached - a gateway caching everything it proxies to O. */
+static void
+start_cached(const char *root)
+{
+	start_gw("CacheRoot \"%s\"\nCacheEnable disk /\n"
+	    "ProxyPass / http://127.0.0.1:%d/\n", root, O.port);
+}
+
+/* ask - one request on c; the status (the answer in r). */
+static int
+ask(struct client *c, const char *req, struct resp *r)
+{
+	resp_reset(r);
+	REQUIRE(cl_sends(c, req) == 0, "cannot send the request");
+	REQUIRE(read_resp(c, r, strncmp(req, "HEAD ", 5) == 0) == 0,
+	    "no answer to %s", req);
+	return r->status;
+}
+
+/* is_100 - the origin's whole 100-byte /size body. */
+static int
+is_100(const struct resp *r)
+{
+	return r->status == 200 && r->complete && r->blen == 100 &&
+	    pattern_ok(r->body, r->blen);
+}
+
+/* find_data - the one body file under dir (recursive), 0 or -1. */
+static int
+find_data(const char *dir, char *out, size_t outlen)
+{
+	DIR		*d;
+	struct dirent	*e;
+	struct stat	 st;
+	char		 p[1024];
+	int		 found = -1;
+	size_t		 n;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while (found == -1 && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;	/* ., .., .index, .tmp */
+		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (lstat(p, &st) == -1)
+			continue;
+		n = strlen(p);
+		if (S_ISDIR(st.st_mode))
+			found = find_data(p, out, outlen);
+		else if (S_ISREG(st.st_mode) && n > 5 &&
+		    strcmp(p + n - 5, ".data") == 0) {
+			(void)snprintf(out, outlen, "%s", p);
+			found = 0;
+		}
+	}
+	(void)closedir(d);
+	return found;
+}
+
+/* prime - URL100 fetched from the origin, then from the cache, on c. */
+static void
+prime(struct client *c, struct resp *r)
+{
+	long	n0 = origin_count(&O);
+
+	REQUIRE(ask(c, GET(URL100), r) == 200 && is_100(r) && from_origin(r),
+	    "first GET: %d", r->status);
+	REQUIRE(origin_count(&O) == n0 + 1, "first GET not from the origin");
+	REQUIRE(ask(c, GET(URL100), r) == 200 && is_100(r),
+	    "second GET: %d", r->status);
+	REQUIRE(origin_count(&O) == n0 + 1, "second GET reached the origin");
+	REQUIRE(hv(r, "Age") != NULL, "a hit without Age");
+}
+
+START_TEST(test_hit)
+{
+	struct client	c, c2;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	prime(&c, &r);
+	REQUIRE(hv_is(&r, "Content-Length", "100"), "hit Content-Length");
+	REQUIRE(from_origin(&r), "the origin's Server field was not kept");
+	/* another connection (maybe another worker) shares the entry */
+	n0 = origin_count(&O);
+	cl_open(&c2);
+	REQUIRE(ask(&c2, GET(URL100), &r) == 200 && is_100(&r), "third GET");
+	REQUIRE(origin_count(&O) == n0, "third GET reached the origin");
+	cl_close(&c2);
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_no_store)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+	char		path[1024];
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	n0 = origin_count(&O);
+	for (int i = 0; i < 2; i++)
+		REQUIRE(ask(&c, GET("/size/100?header=Cache-Control:no-store"),
+		    &r) == 200 && is_100(&r), "GET %d", i);
+	REQUIRE(origin_count(&O) == n0 + 2, "a no-store answer was reused");
+	REQUIRE(find_data(croot, path, sizeof(path)) == -1,
+	    "a no-store answer was stored: %s", path);
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_request_no_cache)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	prime(&c, &r);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, "GET " URL100 " HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Cache-Control: no-cache\r\n\r\n", &r) == 200 && is_100(&r),
+	    "no-cache GET");
+	REQUIRE(origin_count(&O) == n0 + 1, "no-cache was served stored");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_only_if_cached)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	n0 = origin_count(&O);
+	cl_open(&c);
+	REQUIRE(ask(&c, "GET /size/7 HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Cache-Control: only-if-cached\r\n\r\n", &r) == 504,
+	    "only-if-cached without an entry: %d", r.status);
+	REQUIRE(origin_count(&O) == n0, "only-if-cached reached the origin");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_damaged_body)
+{
+	struct client	c;
+	struct resp	r;
+	struct stat	st;
+	char		path[1024];
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	prime(&c, &r);
+	REQUIRE(find_data(croot, path, sizeof(path)) == 0, "no body file");
+	REQUIRE(stat(path, &st) == 0 && truncate(path, st.st_size - 10) == 0,
+	    "truncate %s", path);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r),
+	    "GET after truncation: not whole");
+	REQUIRE(origin_count(&O) == n0 + 1, "a truncated body was served");
+	/* refetched and stored again; now delete it */
+	REQUIRE(find_data(croot, path, sizeof(path)) == 0, "not stored again");
+	REQUIRE(unlink(path) == 0, "unlink %s", path);
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r),
+	    "GET after deletion: not whole");
+	REQUIRE(origin_count(&O) == n0 + 2, "a deleted body was a hit");
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r), "GET again");
+	REQUIRE(origin_count(&O) == n0 + 2, "the refetched body was not kept");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_post_invalidates)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	prime(&c, &r);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, "POST " URL100 " HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Content-Length: 3\r\n\r\nabc", &r) == 200, "POST: %d",
+	    r.status);
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r), "GET");
+	REQUIRE(origin_count(&O) == n0 + 2, "POST did not invalidate");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_head_from_get)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	prime(&c, &r);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, "HEAD " URL100 " HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+	    &r) == 200 && r.blen == 0, "HEAD: %d", r.status);
+	REQUIRE(hv_is(&r, "Content-Length", "100") && hv(&r, "Age") != NULL,
+	    "HEAD head");
+	REQUIRE(origin_count(&O) == n0, "HEAD reached the origin");
+	/* the connection is still usable after a HEAD hit */
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r), "GET");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_unwritable_root)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	REQUIRE(gwt_write_file(croot, "a file, not a directory\n") == 0,
+	    "write %s", croot);
+	start_cached(croot);
+	REQUIRE(gwt_log_count(&S, "serving uncached for CacheRoot") >= 1,
+	    "no error logged");
+	n0 = origin_count(&O);
+	cl_open(&c);
+	for (int i = 0; i < 2; i++)
+		REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r),
+		    "GET %d", i);
+	REQUIRE(origin_count(&O) == n0 + 2, "served from a cache");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_kill_worker)
+{
+	struct client	c;
+	struct resp	r;
+	pid_t		kids[16];
+	long		n0;
+	int		n;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	prime(&c, &r);
+	cl_close(&c);
+	n = gwt_children(S.pid, kids, 16);
+	REQUIRE(n >= 1, "no workers");
+	REQUIRE(kill(kids[0], SIGKILL) == 0, "kill");
+	REQUIRE(gwt_wait_log(&S, "cache: failchk", 1, GWT_WAIT) == 0,
+	    "no failchk logged");
+	n0 = origin_count(&O);
+	for (int i = 0; i < 4; i++) {
+		cl_open(&c);
+		REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r),
+		    "GET %d after kill", i);
+		cl_close(&c);
+	}
+	REQUIRE(origin_count(&O) == n0, "the entry was lost");
+	resp_free(&r);
+}
+END_TEST
+
+static Suite *
+cache_suite(void)
+{
+	Suite	*s = suite_create("cache");
+	TCase	*tc = tcase_create("disk");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_hit);
+	tcase_add_test(tc, test_no_store);
+	tcase_add_test(tc, test_request_no_cache);
+	tcase_add_test(tc, test_only_if_cached);
+	tcase_add_test(tc, test_damaged_body);
+	tcase_add_test(tc, test_post_invalidates);
+	tcase_add_test(tc, test_head_from_get);
+	tcase_add_test(tc, test_unwritable_root);
+	tcase_add_test(tc, test_kill_worker);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(cache_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
