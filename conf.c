@@ -838,6 +838,7 @@ sec_virtualhost(struct gw_parse *p, struct node *n, const struct section *s)
 	v->proxy_via = v->proxy_error_override = v->proxy_timeout = GW_UNSET;
 	v->allow_encoded_slashes = GW_UNSET;
 	v->cache_dir_levels = v->cache_dir_length = GW_UNSET;
+	v->cache_header = v->cache_detail_header = GW_UNSET;
 	v->ssl_engine = v->ssl_proxy_engine = GW_UNSET;
 	for (tail = &p->cfg->vhosts; *tail != NULL; tail = &(*tail)->next)
 		;
@@ -1082,6 +1083,8 @@ set_defaults(struct gw_config *c)
 	m->allow_encoded_slashes = 0;
 	m->proxy_timeout = GW_UNSET;	/* Timeout */
 	m->cache_dir_levels = 2;
+	m->cache_header = 0;		/* Apache: CacheHeader Off */
+	m->cache_detail_header = 0;
 	m->cache_dir_length = 2;
 	m->ssl_engine = 0;
 	m->ssl_proxy_engine = 0;
@@ -1116,6 +1119,8 @@ merge_vhost(struct gw_vhost *v, const struct gw_vhost *m)
 	INHERIT(proxy_timeout, GW_UNSET);
 	INHERIT(cache_root, NULL);
 	INHERIT(cache_dir_levels, GW_UNSET);
+	INHERIT(cache_header, GW_UNSET);
+	INHERIT(cache_detail_header, GW_UNSET);
 	INHERIT(cache_dir_length, GW_UNSET);
 	INHERIT(ssl_engine, GW_UNSET);
 	INHERIT(ssl_cert_file, NULL);

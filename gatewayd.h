@@ -195,6 +195,8 @@ struct gw_vhost {
 	struct gw_errordoc	*errordocs;
 	struct gw_cache_rule	*cache;
 	char			*cache_root;
+	int			 cache_header;		/* CacheHeader */
+	int			 cache_detail_header;	/* CacheDetailHeader */
 	int			 cache_dir_levels;
 	int			 cache_dir_length;
 	const char		*cache_dir_file;	/* last CacheDir* line */

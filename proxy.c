@@ -80,6 +80,7 @@ static struct {
 	struct cache_put put;		/* a response being stored */
 	struct http_header keep[HTTP_MAX_HEADERS];
 	char		 shead[CACHE_HEAD_MAX];	/* head to store */
+	struct http_msg	 sm;		/* hit.head, parsed */
 } px;
 
 /* One request and what has been decided about it. */
@@ -123,9 +124,18 @@ struct req {
 	char			 ckey[CACHE_DB_URL_MAX];
 	char			 cname[CP_HASH_LEN + 1];
 	int64_t			 t_req;		/* request sent upstream */
+	int			 cstale;	/* px.hit: a stored response
+						   being revalidated */
+	int			 creval;	/* validators sent upstream */
+	int			 csie;		/* stale on an origin error */
+	char			 cinm[1024];	/* If-None-Match sent */
+	char			 cims[64];	/* If-Modified-Since sent */
+	const char		*xcache;	/* HIT, MISS, REVALIDATE */
+	const char		*xdetail;	/* why, for X-Cache-Detail */
 };
 
 static int	send_error(struct req *, int, const char *);
+static int	cache_status(const struct req *, char *, size_t, size_t *);
 static long long stage_deadline(long long, int, int, int, unsigned long long,
 		    int);
 
@@ -922,7 +932,9 @@ build_request(struct req *r, const struct gw_proxypass *pp,
 		    (http_slice_caseeq(n, "X-Forwarded-For") ||
 		    http_slice_caseeq(n, "X-Forwarded-Host") ||
 		    http_slice_caseeq(n, "X-Forwarded-Server"))) ||
-		    (r->vhost->proxy_via != 0 && http_slice_caseeq(n, "Via")))
+		    (r->vhost->proxy_via != 0 && http_slice_caseeq(n, "Via")) ||
+		    (r->creval && (http_slice_caseeq(n, "If-None-Match") ||
+		    http_slice_caseeq(n, "If-Modified-Since"))))
 			continue;
 		if (buf_add(px.obuf, PROXY_BUF, &len, n.p, n.n) == -1 ||
 		    buf_add(px.obuf, PROXY_BUF, &len, ": ", 2) == -1 ||
@@ -949,6 +961,12 @@ build_request(struct req *r, const struct gw_proxypass *pp,
 		if (add_forwarded(r, &len, "Via", via) == -1)
 			return -1;
 	}
+	/* revalidating a stored response: its validators, not the client's */
+	if (r->creval && ((r->cinm[0] != '\0' && buf_printf(px.obuf,
+	    PROXY_BUF, &len, "If-None-Match: %s\r\n", r->cinm) == -1) ||
+	    (r->cims[0] != '\0' && buf_printf(px.obuf, PROXY_BUF, &len,
+	    "If-Modified-Since: %s\r\n", r->cims) == -1)))
+		return -1;
 	if (m->body == HTTP_BODY_LENGTH && buf_printf(px.obuf, PROXY_BUF, &len,
 	    "Content-Length: %llu\r\n", (unsigned long long)m->content_length)
 	    == -1)
@@ -1341,6 +1359,8 @@ build_response(struct req *r, const struct http_msg *rm, int chunk_out,
 	if (chunk_out && buf_printf(px.obuf, PROXY_BUF, &len,
 	    "Transfer-Encoding: chunked\r\n") == -1)
 		return -1;
+	if (cache_status(r, px.obuf, PROXY_BUF, &len) == -1)
+		return -1;
 	if (close_client ? buf_printf(px.obuf, PROXY_BUF, &len,
 	    "Connection: close\r\n") == -1 : (r->m.version == 10 &&
 	    buf_printf(px.obuf, PROXY_BUF, &len,
@@ -1393,9 +1413,41 @@ cache_prepare(struct req *r)
 	r->croot = cache_root_of(r->vhost);
 }
 
+/*
+ * cache_status - CacheHeader and CacheDetailHeader: X-Cache and
+ * X-Cache-Detail fields naming what the cache did, as Apache's
+ * mod_cache words them ("HIT from host", "\"cache hit\" from host").
+ */
+static int
+cache_status(const struct req *r, char *buf, size_t cap, size_t *len)
+{
+	const char *host = r->vhost->server_name != NULL ?
+	    r->vhost->server_name : r->cfg->main.server_name != NULL ?
+	    r->cfg->main.server_name : r->chost;
+
+	if (r->xcache == NULL)
+		return 0;
+	if (r->vhost->cache_header == 1 && buf_printf(buf, cap, len,
+	    "X-Cache: %s from %s\r\n", r->xcache, host) == -1)
+		return -1;
+	if (r->vhost->cache_detail_header == 1 && r->xdetail != NULL &&
+	    buf_printf(buf, cap, len, "X-Cache-Detail: \"%s\" from %s\r\n",
+	    r->xdetail, host) == -1)
+		return -1;
+	return 0;
+}
+
+/* stored_parse - px.hit's head into px.sm; 0 or -1. */
+static int
+stored_parse(void)
+{
+	return http_parse_response(px.hit.head, px.hit.head_len, HTTP_M_GET,
+	    &px.sm) == HTTP_OK ? 0 : -1;
+}
+
 /* send_cached - the stored response in px.hit, with Age. */
 static int
-send_cached(struct req *r, const struct cp_decision *d)
+send_cached(struct req *r, int64_t age)
 {
 	struct cache_hit	*h = &px.hit;
 	size_t			 len = 0;
@@ -1405,8 +1457,10 @@ send_cached(struct req *r, const struct cp_decision *d)
 	/* the stored head ends with its empty line: leave that out */
 	if (buf_add(px.obuf, PROXY_BUF, &len, h->head, h->head_len - 2) ==
 	    -1 || buf_printf(px.obuf, PROXY_BUF, &len, "Age: %lld\r\n"
-	    "Content-Length: %llu\r\n%s\r\n", (long long)d->age,
-	    (unsigned long long)h->body_len, !r->keepalive ?
+	    "Content-Length: %llu\r\n", (long long)age,
+	    (unsigned long long)h->body_len) == -1 ||
+	    cache_status(r, px.obuf, PROXY_BUF, &len) == -1 ||
+	    buf_printf(px.obuf, PROXY_BUF, &len, "%s\r\n", !r->keepalive ?
 	    "Connection: close\r\n" : r->m.version == 10 ?
 	    "Connection: keep-alive\r\n" : "") == -1)
 		return -1;
@@ -1428,26 +1482,120 @@ send_cached(struct req *r, const struct cp_decision *d)
 }
 
 /*
+ * send_not_modified - a 304 made from the stored response (px.sm): its
+ * fields but those describing the content (RFC 9110 15.4.5), with Age.
+ */
+static int
+send_not_modified(struct req *r, int64_t age)
+{
+	size_t	len = 0;
+
+	if (r->m.body != HTTP_BODY_NONE && !r->body_done)
+		r->keepalive = 0;
+	if (buf_printf(px.obuf, PROXY_BUF, &len,
+	    "HTTP/1.1 304 Not Modified\r\n") == -1)
+		return -1;
+	for (int i = 0; i < px.sm.nheaders; i++) {
+		struct http_slice n = px.sm.headers[i].name;
+		struct http_slice v = px.sm.headers[i].value;
+
+		if (!cache_policy_in_304(n))
+			continue;
+		if (buf_add(px.obuf, PROXY_BUF, &len, n.p, n.n) == -1 ||
+		    buf_add(px.obuf, PROXY_BUF, &len, ": ", 2) == -1 ||
+		    buf_add(px.obuf, PROXY_BUF, &len, v.p, v.n) == -1 ||
+		    buf_add(px.obuf, PROXY_BUF, &len, "\r\n", 2) == -1)
+			return -1;
+	}
+	if (buf_printf(px.obuf, PROXY_BUF, &len, "Age: %lld\r\n",
+	    (long long)age) == -1 ||
+	    cache_status(r, px.obuf, PROXY_BUF, &len) == -1 ||
+	    buf_printf(px.obuf, PROXY_BUF, &len, "%s\r\n", !r->keepalive ?
+	    "Connection: close\r\n" : r->m.version == 10 ?
+	    "Connection: keep-alive\r\n" : "") == -1)
+		return -1;
+	r->status = 304;
+	r->head_sent = 1;
+	r->hdr_out += len;
+	return conn_write(r->c, px.obuf, len, timeout_ms(r->cfg));
+}
+
+/*
+ * serve_stored - px.hit to the client: a 304 when the client's own
+ * If-None-Match or If-Modified-Since holds for it, else the response.
+ */
+static int
+serve_stored(struct req *r, int64_t age)
+{
+	if (stored_parse() == 0 && cache_policy_conditional(&r->m, &px.sm,
+	    &px.hit.meta) == CP_COND_304)
+		return send_not_modified(r, age);
+	return send_cached(r, age);
+}
+
+/*
+ * serve_stale - the origin failed (5xx, unreachable) while px.hit was
+ * being revalidated and stale-if-error or CacheStaleOnError allows it:
+ * the stored response goes out instead (RFC 9111 dropped Warning, so
+ * only Age says it is old).  1 (*rc the result), or 0: not allowed.
+ */
+static int
+serve_stale(struct req *r, int *rc)
+{
+	if (!r->cstale || !r->csie || r->head_sent)
+		return 0;
+	log_msg(GW_LOG_INFO, "cache: origin failed, serving stale %s",
+	    r->ckey);
+	r->xcache = "HIT";
+	r->xdetail = "cache hit: stale entity served on origin error";
+	r->resp = NULL;
+	*rc = serve_stored(r, cache_policy_current_age(&px.hit.meta,
+	    (int64_t)time(NULL)));
+	return 1;
+}
+
+/*
  * cache_serve - GET or HEAD: a usable stored response goes out (1,
- * *rc the result); otherwise 0, on to the origin (a miss; XXX: stale
- * entries are refetched whole, no conditional revalidation yet).
- * only-if-cached without a usable entry is 504.
+ * *rc the result); otherwise 0, on to the origin.  A stale one that
+ * must be revalidated stays open in px.hit (r->cstale), and its
+ * validators go upstream (r->creval) unless the client's own
+ * preconditions (If-Match, If-Unmodified-Since) are the origin's to
+ * judge.  only-if-cached without a usable entry is 504.
  */
 static int
 cache_serve(struct req *r, int *rc)
 {
 	struct cp_cc		cc;
 	struct cp_decision	d;
+	enum cp_cond		cond;
 
 	cache_policy_cc_request(&r->m, &cc);
 	memset(&d, 0, sizeof(d));
+	r->xcache = "MISS";
+	r->xdetail = "cache miss: attempting entity save";
 	if (cache_lookup(r->croot, r->cname, r->ckey, &px.hit) == 0) {
 		cache_policy_decide(&px.cpc, &px.hit.meta, &cc,
 		    (int64_t)time(NULL), &d);
-		if (d.verdict == CP_FRESH || d.verdict == CP_STALE_OK) {
-			*rc = send_cached(r, &d);
+		cond = stored_parse() == 0 ? cache_policy_conditional(&r->m,
+		    &px.sm, &px.hit.meta) : CP_COND_FORWARD;
+		if ((d.verdict == CP_FRESH || d.verdict == CP_STALE_OK) &&
+		    cond != CP_COND_FORWARD) {
+			r->xcache = "HIT";
+			r->xdetail = "cache hit";
+			*rc = cond == CP_COND_304 ?
+			    send_not_modified(r, d.age) :
+			    send_cached(r, d.age);
 			cache_hit_close(&px.hit);
 			return 1;
+		}
+		if (d.verdict == CP_REVALIDATE && !d.only_if_cached &&
+		    cond != CP_COND_FORWARD) {
+			r->cstale = 1;
+			r->csie = d.stale_if_error;
+			r->creval = d.conditional &&
+			    cache_policy_validators(&px.sm, r->cinm,
+			    sizeof(r->cinm), r->cims, sizeof(r->cims)) > 0;
+			return 0;
 		}
 		cache_hit_close(&px.hit);
 	}
@@ -1456,6 +1604,95 @@ cache_serve(struct req *r, int *rc)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * copy_body - the body of px.hit into the put; 0, or -1 (put dropped).
+ */
+static int
+copy_body(struct cache_put *p)
+{
+	char		 buf[16384];
+	uint64_t	 off = px.hit.body_off, left = px.hit.body_len;
+	ssize_t		 n;
+
+	while (left > 0 && p->active) {
+		n = pread(px.hit.fd, buf, left > sizeof(buf) ? sizeof(buf) :
+		    (size_t)left, (off_t)off);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		cache_put_write(p, buf, (size_t)n);
+		off += (uint64_t)n;
+		left -= (uint64_t)n;
+	}
+	return p->active ? 0 : -1;
+}
+
+/*
+ * revalidated - the origin answered our validators with 304 (rm): when
+ * it is for the stored response (RFC 9111 4.3.4), the stored fields are
+ * updated by it (4.3.4, 3.2) and stored again - a new body file renamed
+ * over the old one, never the old one changed in place, since another
+ * worker may be reading it - and the stored response (or a 304 for the
+ * client's own conditional) goes out.  A 304 for something else: the
+ * entry goes and the client gets 502.
+ */
+static int
+revalidated(struct req *r, const struct http_msg *rm)
+{
+	struct cp_meta	 meta;
+	int64_t		 now = (int64_t)time(NULL);
+	size_t		 len = 0;
+	int		 n;
+
+	if (!cache_policy_304_matches(&px.sm, rm)) {
+		log_msg(GW_LOG_WARN, "cache: a 304 for %s does not match the "
+		    "stored response; entry removed", r->ckey);
+		cache_invalidate(r->croot, r->cname);
+		return send_error(r, 502, NULL);
+	}
+	r->xcache = "REVALIDATE";
+	r->xdetail = "conditional cache hit: entity refreshed";
+	if ((n = cache_policy_merge(&px.cpc, &px.sm, rm, px.keep,
+	    HTTP_MAX_HEADERS)) < 0 || buf_printf(px.shead, sizeof(px.shead),
+	    &len, "HTTP/1.1 %d ", px.sm.status) == -1 || buf_add(px.shead,
+	    sizeof(px.shead), &len, px.sm.reason.p, px.sm.reason.n) == -1 ||
+	    buf_add(px.shead, sizeof(px.shead), &len, "\r\n", 2) == -1)
+		goto unchanged;
+	for (int i = 0; i < n; i++) {
+		struct http_slice k = px.keep[i].name, v = px.keep[i].value;
+
+		if (http_slice_caseeq(k, "Content-Length"))
+			continue;
+		if (buf_add(px.shead, sizeof(px.shead), &len, k.p, k.n) ==
+		    -1 || buf_add(px.shead, sizeof(px.shead), &len, ": ", 2) ==
+		    -1 || buf_add(px.shead, sizeof(px.shead), &len, v.p, v.n) ==
+		    -1 || buf_add(px.shead, sizeof(px.shead), &len, "\r\n",
+		    2) == -1)
+			goto unchanged;
+	}
+	if (buf_add(px.shead, sizeof(px.shead), &len, "\r\n", 2) == -1 ||
+	    len > sizeof(px.hit.head))
+		goto unchanged;
+	/* the new head becomes px.hit's (px.sm pointed into the old) */
+	memcpy(px.hit.head, px.shead, len);
+	px.hit.head_len = len;
+	if (stored_parse() == -1) {
+		cache_invalidate(r->croot, r->cname);	/* cannot happen */
+		return send_error(r, 502, NULL);
+	}
+	cache_policy_meta(&px.cpc, &px.sm, r->t_req, now, &meta);
+	meta.age_value = cache_policy_age(rm);
+	meta.status = px.sm.status;
+	px.hit.meta = meta;
+	if (cache_put_begin(&px.put, r->croot, r->cname, r->ckey, &meta,
+	    px.hit.head, px.hit.head_len) == 0)
+		cache_put_end(&px.put, copy_body(&px.put) == 0);
+unchanged:
+	return serve_stored(r, cache_policy_current_age(&px.hit.meta, now));
 }
 
 /*
@@ -1809,6 +2046,8 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 			return FWD_RETRY;
 		if (rc == -1)
 			return FWD_CLOSE;
+		if (serve_stale(r, &rc))
+			return rc == 0 ? FWD_DONE : FWD_CLOSE;
 		return send_error(r, rc == -2 ? 502 : rc, NULL) == 0 ?
 		    FWD_DONE : FWD_CLOSE;
 	}
@@ -1828,6 +2067,23 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	}
 	be.pin = rm->head_len;		/* the head stays for the log */
 	conn_consume(&be, rm->head_len);
+	if (r->cstale && r->creval && rm->status == 304) {
+		/* our validators held: the stored response, refreshed */
+		rc = revalidated(r, rm);
+		if (rc == 0 && rm->body == HTTP_BODY_NONE &&
+		    !pp->disablereuse && !(rm->connection & HTTP_CONN_CLOSE) &&
+		    (rm->version == 11 || (rm->connection &
+		    HTTP_CONN_KEEPALIVE)) && conn_pending(&be) == 0)
+			pool_put(b->hostport, fd);
+		else
+			(void)close(fd);
+		return rc == 0 ? FWD_DONE : FWD_CLOSE;
+	}
+	if (r->cstale && r->csie && rm->status >= 500) {
+		(void)close(fd);
+		(void)serve_stale(r, &rc);
+		return rc == 0 ? FWD_DONE : FWD_CLOSE;
+	}
 	if (error_override(r, rm->status)) {
 		/* ProxyErrorOverride: our page, not the backend's */
 		(void)close(fd);
@@ -1841,7 +2097,12 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		r->keepalive = 0;	/* close-delimited to a 1.0 client */
 	}
 	close_client = !r->keepalive;
+	put = store_begin(r, rm) == 0 ? &px.put : NULL;
+	if (r->xcache != NULL && put == NULL)
+		r->xdetail = "cache miss: cache unwilling to store response";
 	if (build_response(r, rm, chunk_out, close_client, &len) == -1) {
+		if (put != NULL)
+			cache_put_end(put, 0);
 		(void)close(fd);
 		return send_error(r, 502, NULL), FWD_CLOSE;
 	}
@@ -1851,7 +2112,6 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	r->head_sent = 1;
 	r->hdr_out += len;
 	r->resp = rm;
-	put = store_begin(r, rm) == 0 ? &px.put : NULL;
 	rc = relay_response_body(r, &be, rm, chunk_out, ms, put);
 	if (put != NULL)	/* stored only when the whole body came */
 		cache_put_end(put, rc == 0);
@@ -1884,7 +2144,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 }
 
 static int
-proxy_to(struct req *r, const struct gw_proxypass *pp, size_t matched)
+to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 {
 	struct backend	 b;
 	char		 url[8192];
@@ -1919,6 +2179,8 @@ proxy_to(struct req *r, const struct gw_proxypass *pp, size_t matched)
 	if (health_in_error(b.hostport)) {
 		log_msg(GW_LOG_INFO, "proxy: backend %s is in error state",
 		    b.hostport);
+		if (serve_stale(r, &rc))
+			return rc;
 		return send_error(r, 503, NULL);
 	}
 	ms = pp->connectiontimeout > 0 ? pp->connectiontimeout :
@@ -1935,6 +2197,8 @@ proxy_to(struct req *r, const struct gw_proxypass *pp, size_t matched)
 			    "backend %s", b.hostport);
 			if (pp->retry > 0)
 				health_set_error(b.hostport, pp->retry);
+			if (serve_stale(r, &rc))
+				return rc;
 			return send_error(r, 503, NULL);
 		}
 		f = forward(r, pp, &b, matched, fd, reused);
@@ -1945,7 +2209,22 @@ proxy_to(struct req *r, const struct gw_proxypass *pp, size_t matched)
 			health_clear(b.hostport);
 		return f == FWD_DONE ? 0 : -1;
 	}
+	if (serve_stale(r, &rc))
+		return rc;
 	return send_error(r, 502, NULL);
+}
+
+/* proxy_to - to_origin, then a stored response held for it is let go. */
+static int
+proxy_to(struct req *r, const struct gw_proxypass *pp, size_t matched)
+{
+	int	rc = to_origin(r, pp, matched);
+
+	if (r->cstale) {
+		cache_hit_close(&px.hit);
+		r->cstale = 0;
+	}
+	return rc;
 }
 
 /*---------------------------------------------------------------------
@@ -2345,6 +2624,9 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		r->hdr_out = 0;
 		r->resp = NULL;
 		r->ctype = NULL;
+		r->croot = NULL;
+		r->cstale = r->creval = r->csie = 0;
+		r->xcache = r->xdetail = NULL;
 		r->in_start = c.in;
 		c.out = 0;
 		if (w->sb != NULL)

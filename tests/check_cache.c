@@ -928,6 +928,237 @@ START_TEST(test_kill_worker)
 }
 END_TEST
 
+/* start_cached_with - as start_cached, with extra directives. */
+static void
+start_cached_with(const char *root, const char *extra)
+{
+	start_gw("CacheRoot \"%s\"\nCacheEnable disk /\n%s"
+	    "ProxyPass / http://127.0.0.1:%d/\n", root, extra, O.port);
+}
+
+#define NOCACHE(u)	"GET " u " HTTP/1.1\r\nHost: gw.example\r\n" \
+			"Cache-Control: no-cache\r\n\r\n"
+
+/*
+ * A stored response with an ETag, revalidated (request no-cache): the
+ * origin answers 304 to our If-None-Match, counted once; the body
+ * comes from the cache; a field of the 304 is merged into the stored
+ * head and stays for later hits.  CacheHeader and CacheDetailHeader
+ * name each step.
+ */
+#define URL304	"/size/100?etag=v1&header=Cache-Control:max-age=300" \
+		"&header304=X-Revalidated:yes"
+START_TEST(test_revalidate_304)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached_with(croot, "CacheHeader On\nCacheDetailHeader On\n");
+	cl_open(&c);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET(URL304), &r) == 200 && is_100(&r) &&
+	    from_origin(&r), "first GET: %d", r.status);
+	REQUIRE(hv_is(&r, "X-Cache", "MISS from gw.example"), "X-Cache: %s",
+	    hv(&r, "X-Cache"));
+	REQUIRE(hv_is(&r, "X-Cache-Detail",
+	    "\"cache miss: attempting entity save\" from gw.example"),
+	    "X-Cache-Detail: %s", hv(&r, "X-Cache-Detail"));
+	REQUIRE(hv(&r, "X-Revalidated") == NULL, "a 200 with header304");
+	REQUIRE(origin_count(&O) == n0 + 1, "first GET not from the origin");
+	REQUIRE(ask(&c, GET(URL304), &r) == 200 && is_100(&r), "hit");
+	REQUIRE(hv_is(&r, "X-Cache", "HIT from gw.example") &&
+	    hv_is(&r, "X-Cache-Detail", "\"cache hit\" from gw.example"),
+	    "hit X-Cache: %s", hv(&r, "X-Cache"));
+	REQUIRE(origin_count(&O) == n0 + 1, "a fresh hit reached the origin");
+	/* revalidated: one request upstream, answered 304 */
+	REQUIRE(ask(&c, NOCACHE(URL304), &r) == 200 && is_100(&r),
+	    "revalidated GET: %d", r.status);
+	REQUIRE(origin_count(&O) == n0 + 2, "no revalidation upstream");
+	REQUIRE(hv_is(&r, "X-Revalidated", "yes"), "the 304 was not merged");
+	REQUIRE(hv_is(&r, "ETag", "\"v1\"") && hv(&r, "Age") != NULL,
+	    "revalidated head");
+	REQUIRE(hv_is(&r, "X-Cache", "REVALIDATE from gw.example"),
+	    "revalidated X-Cache: %s", hv(&r, "X-Cache"));
+	REQUIRE(hv_is(&r, "X-Cache-Detail", "\"conditional cache hit: entity "
+	    "refreshed\" from gw.example"), "revalidated X-Cache-Detail: %s",
+	    hv(&r, "X-Cache-Detail"));
+	/* the merged head was stored */
+	REQUIRE(ask(&c, GET(URL304), &r) == 200 && is_100(&r), "later hit");
+	REQUIRE(origin_count(&O) == n0 + 2, "the later hit reached the origin");
+	REQUIRE(hv_is(&r, "X-Revalidated", "yes"), "merged head not stored");
+	/* a HEAD revalidates too */
+	REQUIRE(ask(&c, "HEAD " URL304 " HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Cache-Control: no-cache\r\n\r\n", &r) == 200 && r.blen == 0 &&
+	    hv_is(&r, "Content-Length", "100"), "revalidated HEAD: %d",
+	    r.status);
+	REQUIRE(origin_count(&O) == n0 + 3, "HEAD not revalidated");
+	/* the connection is still in step */
+	REQUIRE(ask(&c, GET(URL304), &r) == 200 && is_100(&r), "last hit");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/*
+ * Revalidation answered 200 (the origin ignores our If-None-Match):
+ * the new response replaces the stored one.  The origin's "/" page
+ * echoes the request head, so the stored body says whether it is the
+ * revalidation's.
+ */
+#define URL200	"/?header=Cache-Control:max-age=300&header=ETag:%22x%22"
+START_TEST(test_revalidate_200)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET(URL200), &r) == 200 && r.complete &&
+	    strstr(r.body, "If-None-Match") == NULL, "first GET: %d",
+	    r.status);
+	REQUIRE(hv(&r, "X-Cache") == NULL, "X-Cache without CacheHeader");
+	REQUIRE(ask(&c, NOCACHE(URL200), &r) == 200 && r.complete,
+	    "revalidated GET: %d", r.status);
+	REQUIRE(origin_count(&O) == n0 + 2, "no revalidation upstream");
+	REQUIRE(strstr(r.body, "If-None-Match") != NULL,
+	    "the validator was not sent");
+	REQUIRE(ask(&c, GET(URL200), &r) == 200 && r.complete, "hit");
+	REQUIRE(origin_count(&O) == n0 + 2, "the hit reached the origin");
+	REQUIRE(strstr(r.body, "If-None-Match") != NULL,
+	    "the 200 did not replace the stored body");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/*
+ * A stale entry whose origin is down: CacheStaleOnError (On) serves
+ * it, with an Age past its lifetime.
+ */
+#define URLSIE	"/size/100?etag=v2&header=Cache-Control:max-age=2"
+START_TEST(test_stale_if_error)
+{
+	struct client	c;
+	struct resp	r;
+	time_t		t1;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached_with(croot, "CacheHeader On\n");
+	cl_open(&c);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET(URLSIE), &r) == 200 && is_100(&r), "first GET");
+	t1 = time(NULL);
+	REQUIRE(ask(&c, GET(URLSIE), &r) == 200 && is_100(&r) &&
+	    origin_count(&O) == n0 + 1, "not stored");
+	cl_close(&c);
+	/* stale: the lifetime is past by the clock, not by a race */
+	while (time(NULL) < t1 + 3)
+		(void)poll(NULL, 0, 100);
+	stop_proc(&O, SIGTERM);
+	cl_open(&c);
+	REQUIRE(ask(&c, GET(URLSIE), &r) == 200 && is_100(&r),
+	    "stale GET with the origin down: %d", r.status);
+	REQUIRE(hv(&r, "Age") != NULL && atoi(hv(&r, "Age")) >= 2,
+	    "stale Age: %s", hv(&r, "Age"));
+	REQUIRE(hv(&r, "Warning") == NULL, "a Warning (RFC 9111 has none)");
+	REQUIRE(hv_is(&r, "X-Cache", "HIT from gw.example"), "X-Cache: %s",
+	    hv(&r, "X-Cache"));
+	/* a URL never stored still fails */
+	REQUIRE(ask(&c, GET("/size/5"), &r) >= 500, "uncached: %d", r.status);
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/*
+ * The origin answers a revalidation 503: a stale entry is served (as
+ * CacheStaleOnError On), unless it said must-revalidate: then the 503
+ * goes to the client.
+ */
+#define URL5XX	"/size/100?etag=v5&ifstatus=503" \
+		"&header=Cache-Control:max-age=2"
+#define URL5XXMR "/size/100?etag=v6&ifstatus=503" \
+		"&header=Cache-Control:max-age=2,must-revalidate"
+START_TEST(test_stale_on_5xx)
+{
+	struct client	c;
+	struct resp	r;
+	time_t		t1;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET(URL5XX), &r) == 200 && is_100(&r), "first GET");
+	REQUIRE(ask(&c, GET(URL5XXMR), &r) == 200 && is_100(&r),
+	    "first GET, must-revalidate");
+	t1 = time(NULL);
+	REQUIRE(ask(&c, GET(URL5XX), &r) == 200 && ask(&c, GET(URL5XXMR),
+	    &r) == 200 && origin_count(&O) == n0 + 2, "not stored");
+	while (time(NULL) < t1 + 3)
+		(void)poll(NULL, 0, 100);
+	REQUIRE(ask(&c, GET(URL5XX), &r) == 200 && is_100(&r),
+	    "stale GET with a 503 upstream: %d", r.status);
+	REQUIRE(origin_count(&O) == n0 + 3, "not revalidated");
+	REQUIRE(hv(&r, "Age") != NULL && atoi(hv(&r, "Age")) >= 2,
+	    "stale Age: %s", hv(&r, "Age"));
+	REQUIRE(ask(&c, GET(URL5XXMR), &r) == 503 && from_origin(&r),
+	    "must-revalidate with a 503 upstream: %d", r.status);
+	REQUIRE(origin_count(&O) == n0 + 4, "not revalidated");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/*
+ * The client's own If-None-Match on a fresh entry: 304 from the cache,
+ * no request upstream; a tag that does not match gets the stored 200.
+ */
+#define URLINM	"/size/100?etag=v3&header=Cache-Control:max-age=300"
+START_TEST(test_client_inm)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET(URLINM), &r) == 200 && is_100(&r), "first GET");
+	REQUIRE(ask(&c, "GET " URLINM " HTTP/1.1\r\nHost: gw.example\r\n"
+	    "If-None-Match: \"zz\", W/\"v3\"\r\n\r\n", &r) == 304,
+	    "If-None-Match hit: %d", r.status);
+	REQUIRE(r.blen == 0 && hv_is(&r, "ETag", "\"v3\"") &&
+	    hv(&r, "Content-Length") == NULL && hv(&r, "Content-Type") == NULL
+	    && hv(&r, "Age") != NULL, "the 304's head");
+	REQUIRE(ask(&c, "GET " URLINM " HTTP/1.1\r\nHost: gw.example\r\n"
+	    "If-None-Match: \"other\"\r\n\r\n", &r) == 200 && is_100(&r),
+	    "If-None-Match miss: %d", r.status);
+	REQUIRE(origin_count(&O) == n0 + 1, "a conditional hit reached the "
+	    "origin");
+	/* revalidation with the client's tag: ours upstream, 304 to it */
+	REQUIRE(ask(&c, "GET " URLINM " HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Cache-Control: no-cache\r\nIf-None-Match: \"v3\"\r\n\r\n", &r) ==
+	    304, "revalidated If-None-Match: %d", r.status);
+	REQUIRE(origin_count(&O) == n0 + 2, "no-cache did not revalidate");
+	/* If-Match is the origin's to judge */
+	REQUIRE(ask(&c, "GET " URLINM " HTTP/1.1\r\nHost: gw.example\r\n"
+	    "If-Match: \"v3\"\r\n\r\n", &r) == 200 && is_100(&r) &&
+	    from_origin(&r), "If-Match: %d", r.status);
+	REQUIRE(origin_count(&O) == n0 + 3, "If-Match served from the cache");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
 static Suite *
 cache_suite(void)
 {
@@ -945,6 +1176,11 @@ cache_suite(void)
 	tcase_add_test(tc, test_head_from_get);
 	tcase_add_test(tc, test_unwritable_root);
 	tcase_add_test(tc, test_kill_worker);
+	tcase_add_test(tc, test_revalidate_304);
+	tcase_add_test(tc, test_revalidate_200);
+	tcase_add_test(tc, test_stale_if_error);
+	tcase_add_test(tc, test_stale_on_5xx);
+	tcase_add_test(tc, test_client_inm);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,7 +18,12 @@
  *	/count		number of requests served so far, /count excluded
  * Query words on any resource: "chunked" (chunked response body),
  * "close" (Connection: close), "header=Name:Value" (percent-decoded,
- * added to the response head; up to 16).
+ * added to the response head; up to 16), and for conditional requests
+ * "etag=V" (adds ETag: "V"; a GET or HEAD whose If-None-Match lists "V",
+ * W/"V" or * is answered 304 Not Modified, counted by /count) and
+ * "header304=Name:Value" (like header=, but only in such a 304), and
+ * "ifstatus=NNN" (a request with If-None-Match or If-Modified-Since is
+ * answered with status NNN, 200-599, instead: a failing revalidation).
  * Request bodies (Content-Length or chunked) are read whole; the answer
  * to a request with a body says X-Request-Body-Length and
  * X-Request-Body-FNV1a (64-bit FNV-1a of the body, hex).  /echo echoes
@@ -104,6 +109,10 @@ struct response {
 	int		 close;
 	char		*extra[MAX_EXTRA];	/* "Name: Value" */
 	int		 nextra;
+	char		*extra304[MAX_EXTRA];	/* only in a 304 */
+	int		 nextra304;
+	char		*etag;		/* etag=: unquoted, or NULL */
+	int		 ifstatus;	/* ifstatus=, or 0 */
 };
 
 static volatile sig_atomic_t	got_term, got_chld;
@@ -604,6 +613,23 @@ apply_query(struct request *r, struct response *resp)
 			    colon == w || resp->nextra == MAX_EXTRA)
 				return -1;
 			resp->extra[resp->nextra++] = w;
+		} else if (strncmp(w, "header304=", 10) == 0) {
+			w += 10;
+			if (pct_decode(w) == -1 ||
+			    (colon = strchr(w, ':')) == NULL ||
+			    colon == w || resp->nextra304 == MAX_EXTRA)
+				return -1;
+			resp->extra304[resp->nextra304++] = w;
+		} else if (strncmp(w, "ifstatus=", 9) == 0) {
+			resp->ifstatus = atoi(w + 9);
+			if (resp->ifstatus < 200 || resp->ifstatus > 599)
+				return -1;
+		} else if (strncmp(w, "etag=", 5) == 0) {
+			w += 5;
+			if (pct_decode(w) == -1 || *w == '\0' ||
+			    strpbrk(w, "\"\\\r\n") != NULL)
+				return -1;
+			resp->etag = w;
 		}
 	}
 	return 0;
@@ -641,10 +667,20 @@ send_head(struct conn *c, struct request *r, struct response *resp,
 			    "Content-Length: %llu\r\n", len);
 		n += m;
 	}
+	if (resp->etag != NULL && (size_t)n < sizeof(h))
+		n += snprintf(h + n, sizeof(h) - n, "ETag: \"%s\"\r\n",
+		    resp->etag);
 	for (i = 0; i < resp->nextra && (size_t)n < sizeof(h); i++) {
 		colon = strchr(resp->extra[i], ':');
 		n += snprintf(h + n, sizeof(h) - n, "%.*s: %s\r\n",
 		    (int)(colon - resp->extra[i]), resp->extra[i],
+		    trim(colon + 1));
+	}
+	for (i = 0; resp->status == 304 && i < resp->nextra304 &&
+	    (size_t)n < sizeof(h); i++) {
+		colon = strchr(resp->extra304[i], ':');
+		n += snprintf(h + n, sizeof(h) - n, "%.*s: %s\r\n",
+		    (int)(colon - resp->extra304[i]), resp->extra304[i],
 		    trim(colon + 1));
 	}
 	if ((size_t)n < sizeof(h)) {
@@ -819,6 +855,37 @@ text(struct conn *c, struct request *r, struct response *resp,
 	return send_response(c, r, resp, s, strlen(s), 0);
 }
 
+/*
+ * not_modified - etag= given, and the request a GET or HEAD whose
+ * If-None-Match lists that tag (weak comparison) or is "*".
+ */
+static int
+not_modified(const struct request *r, const struct response *resp)
+{
+	const char	*v, *p;
+	size_t		 n;
+
+	if (resp->etag == NULL || (strcmp(r->method, "GET") != 0 &&
+	    strcmp(r->method, "HEAD") != 0))
+		return 0;
+	for (int i = 0; i < r->nh; i++) {
+		if (strcasecmp(r->h[i].name, "If-None-Match") != 0)
+			continue;
+		v = r->h[i].value;
+		n = strlen(resp->etag);
+		for (p = v; *p != '\0'; p++) {
+			if (*p == '*')
+				return 1;
+			if (*p == '"' && strncmp(p + 1, resp->etag, n) == 0 &&
+			    p[n + 1] == '"')
+				return 1;
+			if (*p == '"' && (p = strchr(p + 1, '"')) == NULL)
+				break;
+		}
+	}
+	return 0;
+}
+
 /* dispatch - answer one parsed request; -1 ends the connection. */
 static int
 dispatch(struct conn *c, struct request *r, struct response *resp)
@@ -837,6 +904,17 @@ dispatch(struct conn *c, struct request *r, struct response *resp)
 		return text(c, r, resp, msg);
 	}
 	(void)__atomic_add_fetch(counter, 1, __ATOMIC_SEQ_CST);
+	if (resp->ifstatus != 0 && (hget(r, "If-None-Match") != NULL ||
+	    hget(r, "If-Modified-Since") != NULL)) {
+		resp->status = resp->ifstatus;
+		(void)snprintf(msg, sizeof(msg), "%d %s\n", resp->status,
+		    reason(resp->status));
+		return text(c, r, resp, msg);
+	}
+	if (not_modified(r, resp)) {
+		resp->status = 304;
+		return send_response(c, r, resp, NULL, 0, 0);
+	}
 	if (strcmp(r->path, "/") == 0)
 		return page_root(c, r, resp);
 	if (strcmp(r->path, "/echo") == 0)
