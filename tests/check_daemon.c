@@ -719,8 +719,10 @@ END_TEST
 
 /*
  * sweep - in the runner, after each test: KILL any process of this
- * binary still running on a test directory (a failed test skips its
- * teardown; a daemon escapes PDEATHSIG).
+ * binary still running on a test directory of this runner (a failed
+ * test skips its teardown; a daemon escapes PDEATHSIG).  Only this
+ * runner's directories (/tmp/gwtest.<runner pid>.*): other test
+ * programs may be running their own daemons beside it (make -j check).
  */
 static void
 sweep(void)
@@ -731,7 +733,9 @@ sweep(void)
 	ssize_t		 n;
 	size_t		 i;
 	FILE		*fp;
+	char		 mine[64];
 
+	(void)snprintf(mine, sizeof(mine), "/tmp/gwtest.%ld.", (long)getpid());
 	if ((d = opendir("/proc")) == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
@@ -753,7 +757,7 @@ sweep(void)
 			if (cmd[i] == '\0')
 				cmd[i] = ' ';
 		cmd[n > 0 ? n : 0] = '\0';
-		if (strstr(cmd, "/tmp/gwtest.") != NULL)
+		if (strstr(cmd, mine) != NULL)
 			(void)kill((pid_t)atol(e->d_name), SIGKILL);
 	}
 	(void)closedir(d);
@@ -799,7 +803,11 @@ main(void)
 {
 	SRunner	*sr;
 	int	 failed;
+	char	 runner[32];
 
+	(void)snprintf(runner, sizeof(runner), "%ld", (long)getpid());
+	if (setenv("GWT_RUNNER", runner, 1) == -1)
+		return 1;
 	sr = srunner_create(daemon_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

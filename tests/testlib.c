@@ -56,7 +56,14 @@ gwt_setup(struct gwt_server *s)
 	char	 doc[256];
 
 	memset(s, 0, sizeof(*s));
-	(void)snprintf(s->dir, sizeof(s->dir), "/tmp/gwtest.XXXXXX");
+	/*
+	 * The directory names the test program's runner (GWT_RUNNER, set by
+	 * programs that sweep up leftovers), so one program's sweep never
+	 * touches the daemons of another running beside it.
+	 */
+	(void)snprintf(s->dir, sizeof(s->dir), "/tmp/gwtest.%s%sXXXXXX",
+	    getenv("GWT_RUNNER") ? getenv("GWT_RUNNER") : "",
+	    getenv("GWT_RUNNER") ? "." : "");
 	if (mkdtemp(s->dir) == NULL || chmod(s->dir, 0755) == -1)
 		return -1;
 	(void)snprintf(s->conf, sizeof(s->conf), "%s/gateway.conf", s->dir);
