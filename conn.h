@@ -3,9 +3,9 @@
  *
  * Every call has a deadline (milliseconds from now); past it the call
  * fails with errno ETIMEDOUT.  Sockets are blocking, with the deadline
- * set in the kernel (SO_RCVTIMEO, SO_SNDTIMEO).  A connection reads into its own fixed buffer, so what a
- * parser did not use (a pipelined request, the start of a body) stays
- * there for the next step.
+ * set in the kernel (SO_RCVTIMEO, SO_SNDTIMEO).  A connection reads into
+ * its own fixed buffer, so what a parser did not use (a pipelined
+ * request, the start of a body) stays there for the next step.
  */
 #ifndef CONN_H
 #define CONN_H

@@ -22,10 +22,10 @@ int	rules_access_needs_host(const struct gw_access *);
  * rules_path - the path of a request-target made fit for matching:
  * %XX decoded, dot-segments removed.  %2F follows AllowEncodedSlashes:
  * 0 Off (refused), 1 On (decoded), 2 NoDecode (kept as %2F; %25 is
- * then kept too, so any '%' in out starts an escape).  Writes at most outlen bytes
- * to out.  Returns 0, or the status to refuse the request with: 400
- * (bad escape, %00, a path that climbs above the root), 404 (encoded
- * slash while refused, as Apache), 414 (too long).
+ * then kept too, so any '%' in out starts an escape).  Writes at most
+ * outlen bytes to out.  Returns 0, or the status to refuse the request
+ * with: 400 (bad escape, %00, a path that climbs above the root), 404
+ * (encoded slash while refused, as Apache), 414 (too long).
  */
 int	rules_path(const char *path, size_t len, int allow_encoded_slashes,
 	    char *out, size_t outlen);

@@ -2,9 +2,10 @@
  * scoreboard.c - the shared-memory scoreboard (see scoreboard.h).
  *
  * The master claims and releases slots (and marks a worker it retires
- * GRACEFUL); a worker writes only its own slot's state and counters.  Fields read by another process (pid,
- * state, generation) go through relaxed atomics: each is one word and
- * nothing depends on ordering between them beyond "eventually seen".
+ * GRACEFUL); a worker writes only its own slot's state and counters.
+ * Fields read by another process (pid, state, generation) go through
+ * relaxed atomics: each is one word and nothing depends on ordering
+ * between them beyond "eventually seen".
  */
 #include "config.h"
 
