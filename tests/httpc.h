@@ -1,0 +1,52 @@
+/*
+ * httpc.h - a raw HTTP/1.1 client for the integration tests, that reads
+ * responses byte by byte as framed and says what the framing was, so a
+ * test can check exactly what the gateway sent.
+ */
+#ifndef HTTPC_H
+#define HTTPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IO_TIMEOUT	10		/* s, any one socket operation */
+#define CBUF		(256 * 1024)	/* client read buffer */
+
+struct client {
+	int		 fd;
+	char		*buf;
+	size_t		 len;
+	int		 eof;		/* the peer closed (or reset) */
+};
+
+struct resp {
+	int		 status;
+	char		 head[16384];	/* as received, NUL-ended */
+	char		*body;		/* NUL-ended; never NULL after read */
+	size_t		 blen, bcap;
+	int		 complete;	/* the body ended as framed */
+	int		 chunked;	/* Transfer-Encoding: chunked */
+	int		 closedelim;	/* no length: delimited by close */
+	int		 badframe;	/* malformed chunked framing */
+	int		 eof;		/* the connection closed meanwhile */
+};
+
+int	httpc_open(struct client *, const char *host, int port);
+int	write_all(int fd, const void *, size_t);
+void	cl_close(struct client *c);
+int	cl_send(struct client *c, const void *p, size_t n);
+int	cl_sends(struct client *c, const char *s);
+ssize_t	cl_fill(struct client *c);
+void	cl_consume(struct client *c, size_t n);
+void	body_add(struct resp *r, const char *p, size_t n);
+void	resp_reset(struct resp *r);
+void	resp_free(struct resp *r);
+int	field(const char *head, const char *name, char *out, size_t outlen);
+int	cl_need(struct client *c, size_t n);
+int	cl_line(struct client *c, char *out, size_t outlen);
+int	read_body_n(struct client *c, struct resp *r, uint64_t n);
+void	read_chunked(struct client *c, struct resp *r);
+int	read_resp(struct client *c, struct resp *r, int head_request);
+
+#endif /* HTTPC_H */
