@@ -54,27 +54,12 @@
 	"MaxSpareServers 4\n" \
 	"Timeout 10\n"
 
-struct proc {
-	pid_t		 pid;
-	int		 port;
-	char		 log[256];
-};
-
 static struct gwt_server S;
 static struct proc	 O;		/* the origin */
 
 /*---------------------------------------------------------------------
  * Processes, logs, cleanup
  */
-
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 stop_proc(struct proc *p, int sig)
@@ -132,67 +117,22 @@ dump(void)
 } while (0)
 
 
-
-
-/* start_origin - the test origin, -v, its output in o->log. */
+/* start_origin - the test origin, -v, its output in S.dir/name.log. */
 static void
 start_origin(struct proc *o, const char *name)
 {
-	const char	*key = "listening on 127.0.0.1:";
-	char		*s, *p;
-	pid_t		 parent = getpid(), pid;
-	long long	 end;
-	int		 fd;
-
-	(void)snprintf(o->log, sizeof(o->log), "%s/%s.log", S.dir, name);
-	pid = fork();
-	REQUIRE(pid != -1, "fork");
-	if (pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1 ||
-		    getppid() != parent)
-			_exit(126);
-		(void)setpgid(0, 0);
-		if ((fd = open("/dev/null", O_RDONLY)) != -1)
-			(void)dup2(fd, STDIN_FILENO);
-		if ((fd = open(o->log, O_WRONLY | O_CREAT | O_APPEND,
-		    0644)) != -1) {
-			(void)dup2(fd, STDOUT_FILENO);
-			(void)dup2(fd, STDERR_FILENO);
-		}
-		execl(GW_TEST_ORIGIN, "origin", "-v", "-l", "127.0.0.1:0",
-		    (char *)NULL);
-		_exit(127);
-	}
-	o->pid = pid;
-	o->port = 0;
-	end = now_ms() + GWT_WAIT * 1000LL;
-	do {
-		if ((s = gwt_read_file(o->log)) != NULL) {
-			if ((p = strstr(s, key)) != NULL)
-				o->port = atoi(p + strlen(key));
-			free(s);
-		}
-		if (o->port > 0)
-			return;
-		(void)poll(NULL, 0, 20);
-	} while (now_ms() < end);
-	REQUIRE(0, "the origin %s did not start", GW_TEST_ORIGIN);
+	REQUIRE(origin_start(o, S.dir, name) == 0,
+	    "the origin %s did not start", GW_TEST_ORIGIN);
 }
 
 /* origin_count - the origin's /count, asked directly. */
 static long
 origin_count(const struct proc *o)
 {
-	struct gwt_resp	 r;
-	int		 fd, rc;
+	long n = origin_ask_count(o);
 
-	fd = gwt_connect("127.0.0.1", o->port, IO_TIMEOUT);
-	REQUIRE(fd != -1, "cannot connect to the origin");
-	rc = gwt_request(fd, "GET /count HTTP/1.1\r\nHost: origin\r\n"
-	    "Connection: close\r\n\r\n", &r, IO_TIMEOUT);
-	(void)close(fd);
-	REQUIRE(rc == 0 && r.status == 200, "origin /count failed");
-	return atol(r.body);
+	REQUIRE(n >= 0, "origin /count failed");
+	return n;
 }
 
 /*---------------------------------------------------------------------

@@ -3,11 +3,14 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,4 +352,63 @@ read_resp(struct client *c, struct resp *r, int head_request)
 			break;
 	}
 	return 0;
+}
+
+int
+origin_start(struct proc *o, const char *dir, const char *name)
+{
+	const char	*key = "listening on 127.0.0.1:";
+	char		*s, *p;
+	pid_t		 parent = getpid(), pid;
+	int		 fd, tries;
+
+	(void)snprintf(o->log, sizeof(o->log), "%s/%s.log", dir, name);
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1 ||
+		    getppid() != parent)
+			_exit(126);
+		(void)setpgid(0, 0);
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			(void)dup2(fd, STDIN_FILENO);
+		if ((fd = open(o->log, O_WRONLY | O_CREAT | O_APPEND,
+		    0644)) != -1) {
+			(void)dup2(fd, STDOUT_FILENO);
+			(void)dup2(fd, STDERR_FILENO);
+		}
+		execl(GW_TEST_ORIGIN, "origin", "-v", "-l", "127.0.0.1:0",
+		    (char *)NULL);
+		_exit(127);
+	}
+	o->pid = pid;
+	o->port = 0;
+	/* up to GWT_WAIT seconds, polling every 20 ms */
+	for (tries = 0; tries < GWT_WAIT * 50; tries++) {
+		if ((s = gwt_read_file(o->log)) != NULL) {
+			if ((p = strstr(s, key)) != NULL)
+				o->port = atoi(p + strlen(key));
+			free(s);
+		}
+		if (o->port > 0)
+			return 0;
+		(void)poll(NULL, 0, 20);
+	}
+	return -1;
+}
+
+long
+origin_ask_count(const struct proc *o)
+{
+	struct gwt_resp	 r;
+	int		 fd, rc;
+
+	if ((fd = gwt_connect("127.0.0.1", o->port, IO_TIMEOUT)) == -1)
+		return -1;
+	rc = gwt_request(fd, "GET /count HTTP/1.1\r\nHost: origin\r\n"
+	    "Connection: close\r\n\r\n", &r, IO_TIMEOUT);
+	(void)close(fd);
+	if (rc != 0 || r.status != 200)
+		return -1;
+	return atol(r.body);
 }

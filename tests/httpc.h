@@ -13,6 +13,13 @@
 #define IO_TIMEOUT	10		/* s, any one socket operation */
 #define CBUF		(256 * 1024)	/* client read buffer */
 
+/* A process the test started: an origin or a raw backend. */
+struct proc {
+	pid_t		 pid;
+	int		 port;
+	char		 log[256];
+};
+
 struct client {
 	int		 fd;
 	char		*buf;
@@ -34,6 +41,11 @@ struct resp {
 
 int	httpc_open(struct client *, const char *host, int port);
 int	write_all(int fd, const void *, size_t);
+/* origin_start - tests/origin -v on an ephemeral port, its output in
+ * dir/name.log; 0 once it listens, -1 (the caller fails the test). */
+int	origin_start(struct proc *, const char *dir, const char *name);
+/* origin_ask_count - the origin's /count, asked directly; -1 on error. */
+long	origin_ask_count(const struct proc *);
 void	cl_close(struct client *c);
 int	cl_send(struct client *c, const void *p, size_t n);
 int	cl_sends(struct client *c, const char *s);
