@@ -32,6 +32,9 @@
 /* Apache's CacheMaxFileSize default; not a directive here yet */
 #define CACHE_MAX_FILE_SIZE	1000000ULL
 
+/* cp_meta flags of cache.c's own (above the CP_M_* bits) */
+#define CACHE_M_VARY		0x80000000u	/* a Vary marker, no body */
+
 struct cache_file_hdr {
 	uint32_t	 magic;
 	uint32_t	 version;

@@ -123,6 +123,12 @@ struct req {
 	char			 chost[512];	/* host part of the key */
 	char			 ckey[CACHE_DB_URL_MAX];
 	char			 cname[CP_HASH_LEN + 1];
+	/* the entry px.hit came from: ckey, or a variant under it */
+	const char		*hkey, *hname;
+	char			 vkey[CACHE_DB_URL_MAX];	/* variant */
+	char			 vname[CP_HASH_LEN + 1];
+	char			 vnames[1024];	/* marker's Vary names */
+	char			 vnonce[40];	/* marker's generation */
 	int64_t			 t_req;		/* request sent upstream */
 	int			 cstale;	/* px.hit: a stored response
 						   being revalidated */
@@ -1390,6 +1396,9 @@ cache_prepare(struct req *r)
 	int			 n, disk = 0;
 
 	r->croot = NULL;
+	r->hkey = r->ckey;
+	r->hname = r->cname;
+	r->vnames[0] = r->vnonce[0] = '\0';
 	if (r->forward)
 		return;		/* XXX: forward proxy requests not cached */
 	n = cache_policy_enabled(r->cfg, r->vhost, NULL, NULL, 0, r->path,
@@ -1555,6 +1564,107 @@ serve_stale(struct req *r, int *rc)
 }
 
 /*
+ * Vary (RFC 9111 4.1).  A response with Vary is stored as a variant,
+ * under the key "<key>\t<generation>\t<name:value\t...>" of the
+ * request's values of the Vary fields, and the key itself holds a
+ * marker: an empty entry whose head names the fields and the
+ * generation.  A lookup that finds a marker looks the request's
+ * variant up.  Invalidating the key removes the marker, and the next
+ * marker has a new generation, so the old variants are never reached
+ * again (they age out of the index).
+ */
+
+/* marker_read - px.hit is a marker: its names and generation into r. */
+static int
+marker_read(struct req *r)
+{
+	int	i, n;
+
+	if (stored_parse() == -1 || (n = cache_policy_vary_names(&px.sm,
+	    r->vnames, sizeof(r->vnames))) <= 0 ||
+	    (i = http_find(&px.sm, "Gw-Variants", 0)) < 0 ||
+	    px.sm.headers[i].value.n == 0 ||
+	    px.sm.headers[i].value.n >= sizeof(r->vnonce)) {
+		r->vnames[0] = '\0';
+		return -1;
+	}
+	memcpy(r->vnonce, px.sm.headers[i].value.p, px.sm.headers[i].value.n);
+	r->vnonce[px.sm.headers[i].value.n] = '\0';
+	return 0;
+}
+
+/* variant_name - r's variant under the marker in r->vnames/vnonce. */
+static int
+variant_name(struct req *r)
+{
+	char	 key[4096];
+	size_t	 len = 0;
+	int	 n;
+
+	if ((n = cache_policy_vary_key(r->vnames, strlen(r->vnames), &r->m,
+	    key, sizeof(key))) < 0 || buf_printf(r->vkey, sizeof(r->vkey),
+	    &len, "%s\t%s\t", r->ckey, r->vnonce) == -1 ||
+	    buf_add(r->vkey, sizeof(r->vkey) - 1, &len, key, (size_t)n) == -1)
+		return -1;
+	r->vkey[len] = '\0';
+	for (char *p = r->vkey + len - (size_t)n; *p != '\0'; p++)
+		if (*p == '\n')
+			*p = '\t';
+	return cache_policy_hash(r->vkey, len, r->vname);
+}
+
+/*
+ * marker_write - a new generation of variants for r's key, whose
+ * responses vary on names: the marker is stored (replacing what the key
+ * held) and r->vnames/vnonce are set.  0, or -1.
+ */
+static int
+marker_write(struct req *r, const char *names)
+{
+	static unsigned	 seq;
+	struct cp_meta	 meta;
+	size_t		 len = 0;
+
+	if (strlen(names) >= sizeof(r->vnames))
+		return -1;
+	(void)snprintf(r->vnonce, sizeof(r->vnonce), "%llx.%x.%x",
+	    (unsigned long long)time(NULL), (unsigned)getpid(), ++seq);
+	(void)snprintf(r->vnames, sizeof(r->vnames), "%s", names);
+	memset(&meta, 0, sizeof(meta));	/* expires 0: evicted by LRU */
+	meta.status = 200;
+	meta.flags = CACHE_M_VARY;
+	if (buf_printf(px.shead, sizeof(px.shead), &len, "HTTP/1.1 200 "
+	    "Variants\r\nVary: %s\r\nGw-Variants: %s\r\n\r\n", names,
+	    r->vnonce) == -1 || cache_put_begin(&px.put, r->croot, r->cname,
+	    r->ckey, &meta, px.shead, len) == -1)
+		return -1;
+	cache_put_end(&px.put, 1);
+	return 0;
+}
+
+/*
+ * cache_find - r's stored response into px.hit (r->hkey, r->hname say
+ * which entry), through a marker to the request's variant; 0 or -1.
+ */
+static int
+cache_find(struct req *r)
+{
+	int	rc;
+
+	if (cache_lookup(r->croot, r->cname, r->ckey, &px.hit) == -1)
+		return -1;
+	if (!(px.hit.meta.flags & CACHE_M_VARY))
+		return 0;
+	rc = marker_read(r);
+	cache_hit_close(&px.hit);
+	if (rc == -1 || variant_name(r) == -1)
+		return -1;
+	r->hkey = r->vkey;
+	r->hname = r->vname;
+	return cache_lookup(r->croot, r->vname, r->vkey, &px.hit);
+}
+
+/*
  * cache_serve - GET or HEAD: a usable stored response goes out (1,
  * *rc the result); otherwise 0, on to the origin.  A stale one that
  * must be revalidated stays open in px.hit (r->cstale), and its
@@ -1573,7 +1683,7 @@ cache_serve(struct req *r, int *rc)
 	memset(&d, 0, sizeof(d));
 	r->xcache = "MISS";
 	r->xdetail = "cache miss: attempting entity save";
-	if (cache_lookup(r->croot, r->cname, r->ckey, &px.hit) == 0) {
+	if (cache_find(r) == 0) {
 		cache_policy_decide(&px.cpc, &px.hit.meta, &cc,
 		    (int64_t)time(NULL), &d);
 		cond = stored_parse() == 0 ? cache_policy_conditional(&r->m,
@@ -1650,8 +1760,8 @@ revalidated(struct req *r, const struct http_msg *rm)
 
 	if (!cache_policy_304_matches(&px.sm, rm)) {
 		log_msg(GW_LOG_WARN, "cache: a 304 for %s does not match the "
-		    "stored response; entry removed", r->ckey);
-		cache_invalidate(r->croot, r->cname);
+		    "stored response; entry removed", r->hkey);
+		cache_invalidate(r->croot, r->hname);
 		return send_error(r, 502, NULL);
 	}
 	r->xcache = "REVALIDATE";
@@ -1681,14 +1791,14 @@ revalidated(struct req *r, const struct http_msg *rm)
 	memcpy(px.hit.head, px.shead, len);
 	px.hit.head_len = len;
 	if (stored_parse() == -1) {
-		cache_invalidate(r->croot, r->cname);	/* cannot happen */
+		cache_invalidate(r->croot, r->hname);	/* cannot happen */
 		return send_error(r, 502, NULL);
 	}
 	cache_policy_meta(&px.cpc, &px.sm, r->t_req, now, &meta);
 	meta.age_value = cache_policy_age(rm);
 	meta.status = px.sm.status;
 	px.hit.meta = meta;
-	if (cache_put_begin(&px.put, r->croot, r->cname, r->ckey, &meta,
+	if (cache_put_begin(&px.put, r->croot, r->hname, r->hkey, &meta,
 	    px.hit.head, px.hit.head_len) == 0)
 		cache_put_end(&px.put, copy_body(&px.put) == 0);
 unchanged:
@@ -1698,14 +1808,14 @@ unchanged:
 /*
  * store_begin - after the backend's head: when the response may be
  * stored, a body file with the head to keep; 0, or -1 (not stored).
- * XXX: responses with Vary are not stored (no variants yet).
+ * A response with Vary is stored as a variant (see cache_find).
  */
 static int
 store_begin(struct req *r, const struct http_msg *rm)
 {
 	struct cp_meta	 meta;
-	const char	*why = NULL;
-	char		 mapped[4096];
+	const char	*why = NULL, *name, *key;
+	char		 mapped[4096], names[1024];
 	size_t		 len = 0;
 	int64_t		 now = (int64_t)time(NULL);
 	int		 n;
@@ -1717,9 +1827,20 @@ store_begin(struct req *r, const struct http_msg *rm)
 		    why != NULL ? why : "?");
 		return -1;
 	}
-	if (http_find(rm, "Vary", 0) >= 0 || (rm->body == HTTP_BODY_LENGTH &&
-	    rm->content_length > CACHE_MAX_FILE_SIZE))
+	if (rm->body == HTTP_BODY_LENGTH &&
+	    rm->content_length > CACHE_MAX_FILE_SIZE)
 		return -1;
+	if ((n = cache_policy_vary_names(rm, names, sizeof(names))) == 0) {
+		name = r->cname;	/* varies on nothing */
+		key = r->ckey;
+	} else if (n < 0 || ((r->vnames[0] == '\0' ||
+	    strcmp(names, r->vnames) != 0) && marker_write(r, names) == -1) ||
+	    variant_name(r) == -1) {
+		return -1;		/* Vary: *, or too long */
+	} else {
+		name = r->vname;
+		key = r->vkey;
+	}
 	if ((n = cache_policy_store_headers(&px.cpc, rm, px.keep,
 	    HTTP_MAX_HEADERS)) < 0)
 		return -1;
@@ -1750,7 +1871,7 @@ store_begin(struct req *r, const struct http_msg *rm)
 	if (buf_add(px.shead, sizeof(px.shead), &len, "\r\n", 2) == -1)
 		return -1;
 	cache_policy_meta(&px.cpc, rm, r->t_req, now, &meta);
-	return cache_put_begin(&px.put, r->croot, r->cname, r->ckey, &meta,
+	return cache_put_begin(&px.put, r->croot, name, key, &meta,
 	    px.shead, len);
 }
 

@@ -429,6 +429,85 @@ START_TEST(test_damaged_body)
 }
 END_TEST
 
+/*
+ * Vary: one stored variant per value of the named request field; each
+ * request gets its own variant (the origin's /echo body names the
+ * field's value), a new value is a miss, and a POST invalidates all.
+ */
+#define VURL	"/echo?header=Vary:Accept-Language" \
+		"&header=Cache-Control:max-age=300"
+#define VGET(lang) \
+	"GET " VURL " HTTP/1.1\r\nHost: gw.example\r\n" \
+	"Accept-Language: " lang "\r\n\r\n"
+
+START_TEST(test_vary)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, VGET("en"), &r) == 200 &&
+	    strstr(r.body, "Accept-Language: en\r\n") != NULL, "en: miss");
+	REQUIRE(ask(&c, VGET("fr"), &r) == 200 &&
+	    strstr(r.body, "Accept-Language: fr\r\n") != NULL, "fr: miss");
+	REQUIRE(origin_count(&O) == n0 + 2, "two variants, two fetches");
+	/* each value now gets its own stored variant */
+	REQUIRE(ask(&c, VGET("en"), &r) == 200 &&
+	    strstr(r.body, "Accept-Language: en\r\n") != NULL &&
+	    hv(&r, "Age") != NULL, "en: hit");
+	REQUIRE(ask(&c, VGET("fr"), &r) == 200 &&
+	    strstr(r.body, "Accept-Language: fr\r\n") != NULL &&
+	    hv(&r, "Age") != NULL, "fr: hit");
+	/* Accept-Language is case-insensitive: "EN" selects "en" */
+	REQUIRE(ask(&c, VGET("EN"), &r) == 200 &&
+	    strstr(r.body, "Accept-Language: en\r\n") != NULL, "EN");
+	REQUIRE(origin_count(&O) == n0 + 2, "a variant hit reached the "
+	    "origin (%ld fetches)", origin_count(&O) - n0);
+	/* no Accept-Language at all is a variant of its own */
+	REQUIRE(ask(&c, GET(VURL), &r) == 200 &&
+	    strstr(r.body, "Accept-Language: ") == NULL, "none");
+	REQUIRE(origin_count(&O) == n0 + 3, "absent field matched a value");
+	REQUIRE(ask(&c, GET(VURL), &r) == 200 && hv(&r, "Age") != NULL,
+	    "none: hit");
+	/* an unsafe method invalidates every variant */
+	REQUIRE(ask(&c, "POST " VURL " HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Content-Length: 0\r\n\r\n", &r) == 200, "POST: %d", r.status);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, VGET("en"), &r) == 200 &&
+	    strstr(r.body, "Accept-Language: en\r\n") != NULL, "en again");
+	REQUIRE(ask(&c, VGET("fr"), &r) == 200 &&
+	    strstr(r.body, "Accept-Language: fr\r\n") != NULL, "fr again");
+	REQUIRE(origin_count(&O) == n0 + 2, "a variant outlived the POST");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/* Vary: * is never stored: no request could select it (RFC 9111 4.1). */
+START_TEST(test_vary_star)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	n0 = origin_count(&O);
+	for (int i = 0; i < 2; i++)
+		REQUIRE(ask(&c, GET("/size/100?header=Vary:*"
+		    "&header=Cache-Control:max-age=300"), &r) == 200 &&
+		    is_100(&r), "GET %d", i);
+	REQUIRE(origin_count(&O) == n0 + 2, "a Vary: * answer was reused");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_post_invalidates)
 {
 	struct client	c;
@@ -779,6 +858,8 @@ cache_suite(void)
 	tcase_add_test(tc, test_stale_if_error);
 	tcase_add_test(tc, test_stale_on_5xx);
 	tcase_add_test(tc, test_client_inm);
+	tcase_add_test(tc, test_vary);
+	tcase_add_test(tc, test_vary_star);
 	suite_add_tcase(s, tc);
 	return s;
 }
