@@ -768,3 +768,68 @@ http_chunk_feed(struct http_chunk *c, const char *buf, size_t len,
 	}
 	return (long)i;
 }
+
+/*---------------------------------------------------------------------
+ * Range (RFC 9110 14)
+ */
+
+/* digits - a run of DIGITs at *p into *v (saturating); 0 if none. */
+static int
+range_digits(const char **p, const char *end, uint64_t *v)
+{
+	const char	*q = *p;
+
+	*v = 0;
+	while (q < end && *q >= '0' && *q <= '9') {
+		*v = *v > (UINT64_MAX - 9) / 10 ? UINT64_MAX :
+		    *v * 10 + (uint64_t)(*q - '0');
+		q++;
+	}
+	if (q == *p)
+		return 0;
+	*p = q;
+	return 1;
+}
+
+int
+http_range(const char *v, size_t n, uint64_t len, uint64_t *first,
+    uint64_t *last)
+{
+	const char	*p = v, *end = v + n;
+	uint64_t	 a, b;
+	int		 has_a, has_b;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (end - p < 6 || strncasecmp(p, "bytes=", 6) != 0)
+		return 0;
+	p += 6;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	has_a = range_digits(&p, end, &a);
+	if (p == end || *p++ != '-')
+		return 0;
+	has_b = range_digits(&p, end, &b);
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p != end)
+		return 0;		/* several ranges, or junk */
+	if (!has_a && !has_b)
+		return 0;
+	if (!has_a) {			/* suffix: the last b bytes */
+		if (b == 0 || len == 0)
+			return -1;
+		*first = b >= len ? 0 : len - b;
+		*last = len - 1;
+		return 1;
+	}
+	if (has_b && b < a)
+		return 0;		/* invalid: ignored */
+	if (a >= len)
+		return -1;
+	*first = a;
+	*last = !has_b || b >= len ? len - 1 : b;
+	return 1;
+}

@@ -93,6 +93,16 @@ int	http_slice_caseeq(struct http_slice, const char *);
 int	http_is_tchar(int);
 
 /*
+ * http_range - a Range field value v[0..n) against a representation of
+ * len bytes (RFC 9110 14.1-14.2): 1 with [*first, *last] when it is one
+ * satisfiable byte range; 0 when it is to be ignored (not "bytes=",
+ * malformed, or several ranges: the whole representation is sent);
+ * -1 when no range is satisfiable (416).
+ */
+int	http_range(const char *v, size_t n, uint64_t len, uint64_t *first,
+	    uint64_t *last);
+
+/*
  * Chunked decoding, incremental: feed any number of bytes; the decoder
  * says how many it used and which of them are body data.
  */

@@ -366,6 +366,38 @@ static const char *const bad_chunks[] = {
 	"5\rhello\r\n",
 };
 
+START_TEST(test_range)
+{
+	uint64_t	f = 0, l = 0;
+
+#define R(s, len)	http_range(s, strlen(s), len, &f, &l)
+	ck_assert_int_eq(R("bytes=0-9", 100), 1);
+	ck_assert(f == 0 && l == 9);
+	ck_assert_int_eq(R("bytes=90-", 100), 1);
+	ck_assert(f == 90 && l == 99);
+	ck_assert_int_eq(R("bytes=-10", 100), 1);
+	ck_assert(f == 90 && l == 99);
+	ck_assert_int_eq(R("bytes=-500", 100), 1);
+	ck_assert(f == 0 && l == 99);
+	ck_assert_int_eq(R("bytes=50-5000", 100), 1);
+	ck_assert(f == 50 && l == 99);
+	ck_assert_int_eq(R("BYTES= 1-2 ", 100), 1);
+	ck_assert(f == 1 && l == 2);
+	/* unsatisfiable: 416 */
+	ck_assert_int_eq(R("bytes=100-", 100), -1);
+	ck_assert_int_eq(R("bytes=-0", 100), -1);
+	ck_assert_int_eq(R("bytes=0-0", 0), -1);
+	/* ignored: the whole representation */
+	ck_assert_int_eq(R("bytes=0-1,5-6", 100), 0);
+	ck_assert_int_eq(R("bytes=9-1", 100), 0);
+	ck_assert_int_eq(R("bytes=-", 100), 0);
+	ck_assert_int_eq(R("items=0-1", 100), 0);
+	ck_assert_int_eq(R("bytes=a-b", 100), 0);
+	ck_assert_int_eq(R("bytes=99999999999999999999999-", 100), -1);
+#undef R
+}
+END_TEST
+
 START_TEST(test_bad_chunks)
 {
 	char	out[64];
@@ -393,6 +425,7 @@ http_suite(void)
 	tcase_add_loop_test(tc, test_bad_responses, 0,
 	    sizeof(bad_resp) / sizeof(bad_resp[0]));
 	tcase_add_test(tc, test_chunked);
+	tcase_add_test(tc, test_range);
 	tcase_add_loop_test(tc, test_bad_chunks, 0,
 	    sizeof(bad_chunks) / sizeof(bad_chunks[0]));
 	suite_add_tcase(s, tc);
