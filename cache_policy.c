@@ -30,7 +30,52 @@ cache_policy_conf_init(struct cp_conf *c)
 	c->lm_factor = 0.1;
 	c->stale_on_error = 1;
 	c->cdn_cache_control = 1;
+	c->lock_max_age = 5;
+	c->min_file_size = 1;
+	c->max_file_size = 1000000;
 }
+
+#define KNOB(to, from, unset)	do {				\
+		if (k->from != (unset))				\
+			c->to = k->from;			\
+	} while (0)
+
+void
+cache_policy_conf_vhost(struct cp_conf *c, const struct gw_vhost *v)
+{
+	const struct gw_cache_conf *k;
+
+	cache_policy_conf_init(c);
+	if (v == NULL)
+		return;
+	k = &v->cache_conf;
+	KNOB(default_expire, default_expire, GW_UNSET);
+	KNOB(max_expire, max_expire, GW_UNSET);
+	KNOB(min_expire, min_expire, GW_UNSET);
+	if (k->last_modified_factor >= 0)
+		c->lm_factor = k->last_modified_factor;
+	KNOB(ignore_cache_control, ignore_cache_control, GW_UNSET);
+	KNOB(ignore_no_last_mod, ignore_no_last_mod, GW_UNSET);
+	KNOB(ignore_query_string, ignore_query_string, GW_UNSET);
+	if (k->ignore_headers_set != GW_UNSET)
+		c->ignore_headers = k->ignore_headers;
+	KNOB(store_no_store, store_no_store, GW_UNSET);
+	KNOB(store_private, store_private, GW_UNSET);
+	KNOB(store_expired, store_expired, GW_UNSET);
+	KNOB(stale_on_error, stale_on_error, GW_UNSET);
+	if (k->min_file_size >= 0)
+		c->min_file_size = (uint64_t)k->min_file_size;
+	if (k->max_file_size >= 0)
+		c->max_file_size = (uint64_t)k->max_file_size;
+	KNOB(lock, lock, GW_UNSET);
+	KNOB(lock_max_age, lock_max_age, GW_UNSET);
+	if (k->ignore_url_session_identifiers_set != GW_UNSET)
+		c->ignore_url_session_identifiers =
+		    k->ignore_url_session_identifiers;
+	KNOB(key_base_url, key_base_url, NULL);
+}
+
+#undef KNOB
 
 /*---------------------------------------------------------------------
  * Small helpers: slices, lists, an output sink

@@ -43,9 +43,26 @@ struct cp_conf {
 	int		 stale_on_error;	/* CacheStaleOnError, On */
 	int		 cdn_cache_control;	/* honour CDN-Cache-Control */
 	const struct gw_strlist *ignore_headers; /* CacheIgnoreHeaders */
+	int		 lock;			/* CacheLock, Off */
+	int		 lock_max_age;		/* CacheLockMaxAge 5 */
+	uint64_t	 min_file_size;		/* CacheMinFileSize 1 */
+	uint64_t	 max_file_size;		/* CacheMaxFileSize 1000000 */
+	/* carried for the cache key; cache_policy_key does not use them */
+	const struct gw_strlist *ignore_url_session_identifiers;
+	const char	*key_base_url;		/* CacheKeyBaseURL */
 };
 
 void	cache_policy_conf_init(struct cp_conf *);
+
+/*
+ * cache_policy_conf_vhost - *out gets cache_policy_conf_init's defaults,
+ * then every knob that v's cache_conf sets (unset markers are skipped).
+ * After conf_load a <VirtualHost> holds the main server's values where
+ * it sets none, so this is the configuration of v's requests.  Knobs
+ * set in <Location> sections are not applied.  v NULL: the defaults.
+ */
+void	cache_policy_conf_vhost(struct cp_conf *out,
+	    const struct gw_vhost *v);
 
 /*---------------------------------------------------------------------
  * Keys and file names (Apache cache_storage.c, cache_util.c)

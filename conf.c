@@ -717,6 +717,48 @@ conf_include(struct gw_parse *p, const char *arg, int optional)
  * Sections
  */
 
+/* cache_conf_unset - every mod_cache knob unset (a vhost, a section). */
+static void
+cache_conf_unset(struct gw_cache_conf *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->default_expire = k->max_expire = k->min_expire = GW_UNSET;
+	k->last_modified_factor = GW_UNSET;
+	k->ignore_cache_control = k->ignore_no_last_mod = GW_UNSET;
+	k->ignore_query_string = GW_UNSET;
+	k->ignore_headers_set = k->ignore_url_session_identifiers_set =
+	    GW_UNSET;
+	k->store_no_store = k->store_private = k->store_expired = GW_UNSET;
+	k->stale_on_error = GW_UNSET;
+	k->max_file_size = k->min_file_size = GW_UNSET;
+	k->lock = k->lock_max_age = k->quick_handler = GW_UNSET;
+	k->read_size = k->read_time = GW_UNSET;
+}
+
+/*
+ * cache_conf_defaults - Apache 2.4's values, for the main server (the
+ * same as cache_policy_conf_init's).  The lists stay unset: empty.
+ */
+static void
+cache_conf_defaults(struct gw_cache_conf *k)
+{
+	cache_conf_unset(k);
+	k->default_expire = 3600;
+	k->max_expire = 86400;
+	k->min_expire = 0;
+	k->last_modified_factor = 0.1;
+	k->ignore_cache_control = k->ignore_no_last_mod = 0;
+	k->ignore_query_string = 0;
+	k->store_no_store = k->store_private = k->store_expired = 0;
+	k->stale_on_error = 1;
+	k->max_file_size = 1000000;
+	k->min_file_size = 1;
+	k->lock = 0;
+	k->lock_max_age = 5;
+	k->quick_handler = 1;
+	k->read_size = k->read_time = 0;
+}
+
 struct section {
 	const char	*name;
 	unsigned	 ctx;		/* where it may stand */
@@ -840,6 +882,7 @@ sec_virtualhost(struct gw_parse *p, struct node *n, const struct section *s)
 	v->cache_dir_levels = v->cache_dir_length = GW_UNSET;
 	v->cache_header = v->cache_detail_header = GW_UNSET;
 	v->ssl_engine = v->ssl_proxy_engine = GW_UNSET;
+	cache_conf_unset(&v->cache_conf);
 	for (tail = &p->cfg->vhosts; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = v;
@@ -866,6 +909,7 @@ sec_dir(struct gw_parse *p, struct node *n, const struct section *s)
 	d->is_regex = s->regex;
 	d->access.order = GW_ORDER_UNSET;
 	d->preserve_host = GW_UNSET;
+	cache_conf_unset(&d->cache_conf);
 	for (tail = &p->vhost->dirs; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = d;
@@ -1086,12 +1130,53 @@ set_defaults(struct gw_config *c)
 	m->cache_header = 0;		/* Apache: CacheHeader Off */
 	m->cache_detail_header = 0;
 	m->cache_dir_length = 2;
+	cache_conf_defaults(&m->cache_conf);
 	m->ssl_engine = 0;
 	m->ssl_proxy_engine = 0;
 }
 
 #define INHERIT(f, unset)	do { if (v->f == (unset)) v->f = m->f; } \
 				while (0)
+
+#define INHERIT_K(f, unset)	do { if (k->f == (unset)) k->f = mk->f; } \
+				while (0)
+
+/* merge_cache_conf - Apache's merge_cache_config and merge_dir_config. */
+static void
+merge_cache_conf(struct gw_cache_conf *k, const struct gw_cache_conf *mk)
+{
+	INHERIT_K(default_expire, GW_UNSET);
+	INHERIT_K(max_expire, GW_UNSET);
+	INHERIT_K(min_expire, GW_UNSET);
+	if (k->last_modified_factor < 0)
+		k->last_modified_factor = mk->last_modified_factor;
+	INHERIT_K(ignore_cache_control, GW_UNSET);
+	INHERIT_K(ignore_no_last_mod, GW_UNSET);
+	INHERIT_K(ignore_query_string, GW_UNSET);
+	if (k->ignore_headers_set == GW_UNSET) {
+		k->ignore_headers = mk->ignore_headers;
+		k->ignore_headers_set = mk->ignore_headers_set;
+	}
+	if (k->ignore_url_session_identifiers_set == GW_UNSET) {
+		k->ignore_url_session_identifiers =
+		    mk->ignore_url_session_identifiers;
+		k->ignore_url_session_identifiers_set =
+		    mk->ignore_url_session_identifiers_set;
+	}
+	INHERIT_K(store_no_store, GW_UNSET);
+	INHERIT_K(store_private, GW_UNSET);
+	INHERIT_K(store_expired, GW_UNSET);
+	INHERIT_K(stale_on_error, GW_UNSET);
+	INHERIT_K(max_file_size, GW_UNSET);
+	INHERIT_K(min_file_size, GW_UNSET);
+	INHERIT_K(lock, GW_UNSET);
+	INHERIT_K(lock_max_age, GW_UNSET);
+	INHERIT_K(lock_path, NULL);
+	INHERIT_K(quick_handler, GW_UNSET);
+	INHERIT_K(key_base_url, NULL);
+	INHERIT_K(read_size, GW_UNSET);
+	INHERIT_K(read_time, GW_UNSET);
+}
 
 /* merge_vhost - unset values of v come from the main server. */
 static void
@@ -1122,6 +1207,7 @@ merge_vhost(struct gw_vhost *v, const struct gw_vhost *m)
 	INHERIT(cache_header, GW_UNSET);
 	INHERIT(cache_detail_header, GW_UNSET);
 	INHERIT(cache_dir_length, GW_UNSET);
+	merge_cache_conf(&v->cache_conf, &m->cache_conf);
 	INHERIT(ssl_engine, GW_UNSET);
 	INHERIT(ssl_cert_file, NULL);
 	INHERIT(ssl_key_file, NULL);
@@ -1171,6 +1257,43 @@ check_cache_dirs(struct gw_parse *p, struct gw_vhost *v)
 		    p->cfg->file, v->cache_dir_line, "CacheDirLevels (%d) "
 		    "times CacheDirLength (%d) must not be above 20",
 		    v->cache_dir_levels, v->cache_dir_length);
+}
+
+/*
+ * check_cache_conf - limits that contradict each other, where k (a
+ * server's or a section's own knobs, before inheritance) sets one of
+ * them; in gives what k leaves unset.  Apache takes them silently.
+ */
+static void
+check_cache_conf(struct gw_parse *p, const struct gw_cache_conf *k,
+    const struct gw_cache_conf *in)
+{
+	long long	minx, maxx, minf, maxf;
+
+	minx = k->min_expire != GW_UNSET ? k->min_expire : in->min_expire;
+	maxx = k->max_expire != GW_UNSET ? k->max_expire : in->max_expire;
+	if (k->expire_file != NULL && minx > maxx)
+		warn_at(p, k->expire_file, k->expire_line, "CacheMinExpire "
+		    "(%lld) is above CacheMaxExpire (%lld): every lifetime "
+		    "they bound becomes %lld", minx, maxx, maxx);
+	minf = k->min_file_size != GW_UNSET ? k->min_file_size :
+	    in->min_file_size;
+	maxf = k->max_file_size != GW_UNSET ? k->max_file_size :
+	    in->max_file_size;
+	if (k->file_size_file != NULL && minf > maxf)
+		warn_at(p, k->file_size_file, k->file_size_line,
+		    "CacheMinFileSize (%lld) is above CacheMaxFileSize (%lld): "
+		    "no response will be stored", minf, maxf);
+}
+
+/* check_dir_caches - check_cache_conf of v's sections (v merged). */
+static void
+check_dir_caches(struct gw_parse *p, const struct gw_vhost *v)
+{
+	const struct gw_dir *d;
+
+	for (d = v->dirs; d != NULL; d = d->next)
+		check_cache_conf(p, &d->cache_conf, &v->cache_conf);
 }
 
 static int
@@ -1231,11 +1354,15 @@ conf_finish(struct gw_parse *p)
 	check_mpm(p);
 	check_mcache(p);
 	check_cache_dirs(p, &c->main);
+	check_cache_conf(p, &c->main.cache_conf, &c->main.cache_conf);
+	check_dir_caches(p, &c->main);
 	for (v = c->vhosts; v != NULL; v = v->next) {
+		check_cache_conf(p, &v->cache_conf, &c->main.cache_conf);
 		merge_vhost(v, &c->main);
 		if (v->cache_dir_file != c->main.cache_dir_file ||
 		    v->cache_dir_line != c->main.cache_dir_line)
 			check_cache_dirs(p, v);
+		check_dir_caches(p, v);
 	}
 }
 

@@ -1497,6 +1497,211 @@ set_cache_disable(struct gw_parse *p, const struct gw_directive *d,
 	return cache_rule(p, 0, GW_CACHE_DISK, url);
 }
 
+/*
+ * The mod_cache knobs (struct gw_cache_conf) of the server at hand, or
+ * of the <Location>, <Directory> or <Proxy> section at hand.  Their rows
+ * give an offset in struct gw_cache_conf (CK() in the table).
+ */
+static struct gw_cache_conf *
+cache_conf(struct gw_parse *p)
+{
+	return p->dir != NULL ? &p->dir->cache_conf : &p->vhost->cache_conf;
+}
+
+#define KNOB(p, d)	((char *)cache_conf(p) + (d)->offset)
+
+/* dir_knob - XXX: knobs in a section are kept, not applied yet. */
+static void
+dir_knob(struct gw_parse *p, const struct gw_directive *d)
+{
+	if (p->dir != NULL)
+		conf_warn(p, "%s in %s is not yet in effect there: the "
+		    "server's value applies", d->name,
+		    directives_ctx_name(p->ctx));
+}
+
+static const char *
+set_cache_flag(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	const char *e;
+
+	(void)argc;
+	if ((e = flag(p, argv[0], (int *)(void *)KNOB(p, d))) == NULL)
+		dir_knob(p, d);
+	return e;
+}
+
+/* set_cache_ll - seconds, bytes or milliseconds, in [d->lo, d->hi]. */
+static const char *
+set_cache_ll(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	const char *e;
+
+	(void)argc;
+	if ((e = parse_ll(p, argv[0], d->lo, d->hi,
+	    (long long *)(void *)KNOB(p, d))) == NULL)
+		dir_knob(p, d);
+	return e;
+}
+
+/* set_cache_expire - CacheMinExpire, CacheMaxExpire: remember where. */
+static const char *
+set_cache_expire(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	const char *e;
+
+	if ((e = set_cache_ll(p, d, argc, argv)) == NULL) {
+		cache_conf(p)->expire_file = p->file;
+		cache_conf(p)->expire_line = p->line;
+	}
+	return e;
+}
+
+/* set_cache_size - CacheMinFileSize, CacheMaxFileSize: remember where. */
+static const char *
+set_cache_size(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	const char *e;
+
+	if ((e = set_cache_ll(p, d, argc, argv)) == NULL) {
+		cache_conf(p)->file_size_file = p->file;
+		cache_conf(p)->file_size_line = p->line;
+	}
+	return e;
+}
+
+static const char *
+set_cache_int(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	long long	 v;
+	const char	*e;
+
+	(void)argc;
+	if ((e = parse_ll(p, argv[0], d->lo, d->hi, &v)) != NULL)
+		return e;
+	*(int *)(void *)KNOB(p, d) = (int)v;
+	return NULL;
+}
+
+/*
+ * CacheLastModifiedFactor: a decimal number from 0 to 1e9 (strtod's
+ * hexadecimal, "inf" and "nan" are refused: the x and n).
+ */
+static const char *
+set_cache_factor(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	const char	*s = argv[0];
+	char		*end;
+	double		 v;
+
+	(void)argc;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 ||
+	    isspace((unsigned char)*s) || !(v >= 0 && v <= 1e9) ||
+	    strpbrk(s, "xXnN") != NULL)
+		return arena_printf(p->arena, "\"%s\" is not a number from 0 "
+		    "to 1e9, e.g. 0.1", s);
+	cache_conf(p)->last_modified_factor = v;
+	dir_knob(p, d);
+	return NULL;
+}
+
+/* is_token - an HTTP token (RFC 9110 5.6.2): a field name, say. */
+static int
+is_token(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) &&
+		    strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * cache_list - CacheIgnoreHeaders, CacheIgnoreURLSessionIdentifiers:
+ * names add up over lines; "None" empties the list, and names after it
+ * in the same server are dropped, as Apache's add_ignore_header does.
+ */
+static const char *
+cache_list(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv, struct gw_strlist **list, int *set)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcasecmp(argv[i], "None") != 0 && !is_token(argv[i]))
+			return arena_printf(p->arena, "\"%s\" is not a valid "
+			    "name (letters, digits and !#$%%&'*+-.^_`|~)",
+			    argv[i]);
+	for (int i = 0; i < argc; i++) {
+		if (strcasecmp(argv[i], "None") == 0)
+			*list = NULL;
+		else if (*set != GW_UNSET && *list == NULL)
+			conf_warn(p, "%s: \"%s\" after None is ignored (as in "
+			    "Apache)", d->name, argv[i]);
+		else
+			strlist_add(p, list, argv[i]);
+		*set = 1;
+	}
+	return NULL;
+}
+
+static const char *
+set_ignore_headers(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	struct gw_cache_conf *k = cache_conf(p);
+
+	return cache_list(p, d, argc, argv, &k->ignore_headers,
+	    &k->ignore_headers_set);
+}
+
+static const char *
+set_ignore_session_ids(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	struct gw_cache_conf *k = cache_conf(p);
+
+	return cache_list(p, d, argc, argv, &k->ignore_url_session_identifiers,
+	    &k->ignore_url_session_identifiers_set);
+}
+
+static const char *
+set_cache_lock_path(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	(void)d;
+	(void)argc;
+	cache_conf(p)->lock_path = conf_path(p, argv[0]);
+	return NULL;
+}
+
+/* CacheKeyBaseURL http[s]://host[:port][/path] */
+static const char *
+set_key_base_url(struct gw_parse *p, const struct gw_directive *d,
+    int argc, char **argv)
+{
+	const char *e;
+
+	(void)d;
+	(void)argc;
+	if (strncasecmp(argv[0], "http://", 7) != 0 &&
+	    strncasecmp(argv[0], "https://", 8) != 0)
+		return arena_printf(p->arena, "\"%s\": the URL must start with "
+		    "http:// or https://", argv[0]);
+	if ((e = check_url(p, argv[0])) != NULL)
+		return e;
+	cache_conf(p)->key_base_url = argv[0];
+	return NULL;
+}
+
 static const char *
 set_removal(struct gw_parse *p, const struct gw_directive *d, int argc,
     char **argv)
@@ -1558,6 +1763,10 @@ set_ssl_file(struct gw_parse *p, const struct gw_directive *d, int argc,
 #define V(f)	GW_SLOT_VHOST, offsetof(struct gw_vhost, f)
 #define NONE	GW_SLOT_NONE, 0
 #define BIG	2147483647LL
+#define BIGLL	9223372036854775807LL
+/* offset in struct gw_cache_conf: the setter finds the struct */
+#define CK(f)	GW_SLOT_NONE, offsetof(struct gw_cache_conf, f)
+#define CACHE_DIR (GW_CTX_SV | GW_CTX_DIR)
 
 static const struct gw_directive table[] = {
 	{ "Alias", GW_CTX_SV, 2, 2, set_alias, NONE, 0, 0,
@@ -1570,6 +1779,9 @@ static const struct gw_directive table[] = {
 	    0, 0, "On|Off|NoDecode", "whether %2F may appear in a path" },
 	{ "BalancerMember", GW_CTX_PROXY, 1, -1, set_member, NONE, 0, 0,
 	    "url [key=value ...]", "adds a backend to a balancer" },
+	{ "CacheDefaultExpire", CACHE_DIR, 1, 1, set_cache_ll,
+	    CK(default_expire), 0, BIG, "seconds",
+	    "lifetime of a response with no expiry and no Last-Modified" },
 	{ "CacheDetailHeader", GW_CTX_SV, 1, 1, set_flag,
 	    V(cache_detail_header), 0, 0, "On|Off",
 	    "X-Cache-Detail: why the cache served or stored as it did" },
@@ -1587,8 +1799,67 @@ static const struct gw_directive table[] = {
 	    "cache URLs under this prefix" },
 	{ "CacheHeader", GW_CTX_SV, 1, 1, set_flag, V(cache_header), 0, 0,
 	    "On|Off", "X-Cache: HIT, MISS or REVALIDATE from ServerName" },
+	{ "CacheIgnoreCacheControl", GW_CTX_SV, 1, 1, set_cache_flag,
+	    CK(ignore_cache_control), 0, 0, "On|Off",
+	    "serve stored responses despite the request's no-cache" },
+	{ "CacheIgnoreHeaders", GW_CTX_SV, 1, -1, set_ignore_headers, NONE,
+	    0, 0, "header-string ...|None",
+	    "response header fields not stored" },
+	{ "CacheIgnoreNoLastMod", CACHE_DIR, 1, 1, set_cache_flag,
+	    CK(ignore_no_last_mod), 0, 0, "On|Off",
+	    "store responses without Last-Modified, ETag or expiry" },
+	{ "CacheIgnoreQueryString", GW_CTX_SV, 1, 1, set_cache_flag,
+	    CK(ignore_query_string), 0, 0, "On|Off",
+	    "leave the query string out of the cache key" },
+	{ "CacheIgnoreURLSessionIdentifiers", GW_CTX_SV, 1, -1,
+	    set_ignore_session_ids, NONE, 0, 0, "identifier ...|None",
+	    "URL parameters left out of the cache key" },
+	{ "CacheKeyBaseURL", GW_CTX_SV, 1, 1, set_key_base_url, NONE, 0, 0,
+	    "URL", "scheme, host and port of reverse-proxied cache keys" },
+	{ "CacheLastModifiedFactor", CACHE_DIR, 1, 1, set_cache_factor, NONE,
+	    0, 0, "float",
+	    "heuristic lifetime: this times the age of Last-Modified" },
+	{ "CacheLock", GW_CTX_SV, 1, 1, set_cache_flag, CK(lock), 0, 0,
+	    "On|Off", "one origin fetch per URL at a time" },
+	{ "CacheLockMaxAge", GW_CTX_SV, 1, 1, set_cache_int,
+	    CK(lock_max_age), 1, BIG, "seconds",
+	    "how long a CacheLock holds at most" },
+	{ "CacheLockPath", GW_CTX_SV, 1, 1, set_cache_lock_path, NONE, 0, 0,
+	    "directory", "no effect: the locks are in shared memory" },
+	{ "CacheMaxExpire", CACHE_DIR, 1, 1, set_cache_expire,
+	    CK(max_expire), 0, BIG, "seconds",
+	    "longest lifetime from max-age or Last-Modified" },
+	{ "CacheMaxFileSize", CACHE_DIR, 1, 1, set_cache_size,
+	    CK(max_file_size), 0, BIGLL, "bytes",
+	    "largest body the disk cache stores" },
+	{ "CacheMinExpire", CACHE_DIR, 1, 1, set_cache_expire,
+	    CK(min_expire), 0, BIG, "seconds",
+	    "shortest lifetime from max-age or Last-Modified" },
+	{ "CacheMinFileSize", CACHE_DIR, 1, 1, set_cache_size,
+	    CK(min_file_size), 0, BIGLL, "bytes",
+	    "smallest body the disk cache stores" },
+	{ "CacheQuickHandler", GW_CTX_SV, 1, 1, set_cache_flag,
+	    CK(quick_handler), 0, 0, "On|Off",
+	    "no effect: the cache always runs after access control" },
+	{ "CacheReadSize", CACHE_DIR, 1, 1, set_cache_ll, CK(read_size), 0,
+	    BIGLL, "bytes", "no effect: bodies are relayed as they come" },
+	{ "CacheReadTime", CACHE_DIR, 1, 1, set_cache_ll, CK(read_time), 0,
+	    BIGLL, "milliseconds",
+	    "no effect: bodies are relayed as they come" },
 	{ "CacheRoot", GW_CTX_SV, 1, 1, set_path, V(cache_root), 0, 0,
 	    "directory", "where the disk cache lives" },
+	{ "CacheStaleOnError", CACHE_DIR, 1, 1, set_cache_flag,
+	    CK(stale_on_error), 0, 0, "On|Off",
+	    "serve a stale response when the origin fails" },
+	{ "CacheStoreExpired", CACHE_DIR, 1, 1, set_cache_flag,
+	    CK(store_expired), 0, 0, "On|Off",
+	    "store responses that are already stale" },
+	{ "CacheStoreNoStore", CACHE_DIR, 1, 1, set_cache_flag,
+	    CK(store_no_store), 0, 0, "On|Off",
+	    "store responses marked Cache-Control: no-store" },
+	{ "CacheStorePrivate", CACHE_DIR, 1, 1, set_cache_flag,
+	    CK(store_private), 0, 0, "On|Off",
+	    "store responses marked Cache-Control: private" },
 	{ "CustomLog", GW_CTX_SV, 2, 3, set_custom_log, NONE, 0, 0,
 	    "file|\"|command\" format|nickname [env=[!]name]",
 	    "access log" },

@@ -143,6 +143,49 @@ struct gw_member {
 	struct gw_param		*params;
 };
 
+/*
+ * mod_cache and mod_cache_disk knobs (CacheDefaultExpire ...), for a
+ * server (struct gw_vhost) or a <Location>, <Directory> or <Proxy>
+ * section (struct gw_dir).  Field = directive without "Cache", in
+ * snake_case.  Unset is GW_UNSET for numbers and flags, a negative
+ * last_modified_factor, NULL for strings, *_set == GW_UNSET for the
+ * lists (an empty list can be set: "None").  The main server holds
+ * Apache's defaults; a <VirtualHost> inherits what it leaves unset
+ * (conf.c); a section keeps only what it sets.
+ */
+struct gw_cache_conf {
+	long long		 default_expire;	/* seconds */
+	long long		 max_expire;		/* seconds */
+	long long		 min_expire;		/* seconds */
+	double			 last_modified_factor; /* < 0: unset */
+	int			 ignore_cache_control;
+	int			 ignore_no_last_mod;
+	int			 ignore_query_string;
+	struct gw_strlist	*ignore_headers;	/* NULL: None */
+	int			 ignore_headers_set;
+	struct gw_strlist	*ignore_url_session_identifiers;
+	int			 ignore_url_session_identifiers_set;
+	int			 store_no_store;
+	int			 store_private;
+	int			 store_expired;
+	int			 stale_on_error;
+	long long		 max_file_size;		/* bytes */
+	long long		 min_file_size;		/* bytes */
+	int			 lock;
+	int			 lock_max_age;		/* seconds */
+	char			*lock_path;		/* no effect */
+	int			 quick_handler;	/* no effect */
+	char			*key_base_url;
+	long long		 read_size;		/* no effect */
+	long long		 read_time;		/* ms, no effect */
+	/* where Cache{Min,Max}Expire, Cache{Min,Max}FileSize were last set
+	   in this server or section (not inherited), for warnings */
+	const char		*expire_file;
+	int			 expire_line;
+	const char		*file_size_file;
+	int			 file_size_line;
+};
+
 /* <Proxy match>, <Location path> and <Directory path> sections. */
 enum gw_dir_kind { GW_DIR_PROXY, GW_DIR_LOCATION, GW_DIR_DIRECTORY };
 struct gw_dir {
@@ -161,6 +204,7 @@ struct gw_dir {
 	struct gw_member	*members;	/* <Proxy balancer://..> */
 	struct gw_param		*proxyset;
 	char			*handler;	/* SetHandler */
+	struct gw_cache_conf	 cache_conf;	/* only what it sets */
 };
 
 /*
@@ -201,6 +245,7 @@ struct gw_vhost {
 	int			 cache_dir_length;
 	const char		*cache_dir_file;	/* last CacheDir* line */
 	int			 cache_dir_line;
+	struct gw_cache_conf	 cache_conf;	/* mod_cache knobs */
 	int			 ssl_engine;
 	char			*ssl_cert_file;
 	char			*ssl_key_file;

@@ -728,6 +728,122 @@ START_TEST(test_conf_init)
 }
 END_TEST
 
+/*
+ * cache_policy_conf_vhost: NULL, and a server that sets nothing, give
+ * cache_policy_conf_init's defaults (conf.c's defaults agree).
+ */
+START_TEST(test_conf_vhost_defaults)
+{
+	struct gw_config	*cfg;
+	struct cp_conf		 want, c;
+
+	cache_policy_conf_init(&want);
+	ck_assert_int_eq(want.lock, 0);
+	ck_assert_int_eq(want.lock_max_age, 5);
+	ck_assert_uint_eq(want.min_file_size, 1);
+	ck_assert_uint_eq(want.max_file_size, 1000000);
+	ck_assert_ptr_null(want.ignore_url_session_identifiers);
+	ck_assert_ptr_null(want.key_base_url);
+	memset(&c, 0xff, sizeof(c));
+	cache_policy_conf_vhost(&c, NULL);
+	ck_assert_mem_eq(&c, &want, sizeof(c));
+	cfg = load("Listen 80\n<VirtualHost *:80>\n</VirtualHost>\n");
+	memset(&c, 0xff, sizeof(c));
+	cache_policy_conf_vhost(&c, &cfg->main);
+	ck_assert_mem_eq(&c, &want, sizeof(c));
+	memset(&c, 0xff, sizeof(c));
+	cache_policy_conf_vhost(&c, cfg->vhosts);
+	ck_assert_mem_eq(&c, &want, sizeof(c));
+	conf_free(cfg);
+}
+END_TEST
+
+/*
+ * A vhost with settings gets them, the main server's where it sets none;
+ * one without gets the main server's; CDN-Cache-Control stays on.
+ */
+START_TEST(test_conf_vhost)
+{
+	struct gw_config	*cfg;
+	struct cp_conf		 c;
+	struct cp_meta		 m;
+
+	cfg = load("Listen 80\n"
+	    "CacheDefaultExpire 100\n"
+	    "CacheMaxExpire 1000\n"
+	    "CacheIgnoreHeaders X-Main\n"
+	    "CacheLock On\n"
+	    "CacheMaxFileSize 2000000\n"
+	    "<VirtualHost *:80>\n"
+	    "ServerName a\n"
+	    "CacheMaxExpire 60\n"
+	    "CacheMinExpire 5\n"
+	    "CacheLastModifiedFactor 0.5\n"
+	    "CacheIgnoreCacheControl On\n"
+	    "CacheIgnoreNoLastMod On\n"
+	    "CacheIgnoreQueryString On\n"
+	    "CacheIgnoreHeaders None\n"
+	    "CacheIgnoreURLSessionIdentifiers jsessionid\n"
+	    "CacheStoreNoStore On\n"
+	    "CacheStorePrivate On\n"
+	    "CacheStoreExpired On\n"
+	    "CacheStaleOnError Off\n"
+	    "CacheMinFileSize 0\n"
+	    "CacheLockMaxAge 9\n"
+	    "CacheKeyBaseURL http://shared.example.com/\n"
+	    "</VirtualHost>\n"
+	    "<VirtualHost *:81>\n"
+	    "ServerName b\n"
+	    "</VirtualHost>\n");
+
+	cache_policy_conf_vhost(&c, cfg->vhosts);
+	ck_assert_int_eq(c.default_expire, 100);	/* the main server's */
+	ck_assert_int_eq(c.max_expire, 60);
+	ck_assert_int_eq(c.min_expire, 5);
+	ck_assert(c.lm_factor == 0.5);
+	ck_assert_int_eq(c.ignore_cache_control, 1);
+	ck_assert_int_eq(c.ignore_no_last_mod, 1);
+	ck_assert_int_eq(c.ignore_query_string, 1);
+	ck_assert_ptr_null(c.ignore_headers);
+	ck_assert_str_eq(c.ignore_url_session_identifiers->s, "jsessionid");
+	ck_assert_int_eq(c.store_no_store, 1);
+	ck_assert_int_eq(c.store_private, 1);
+	ck_assert_int_eq(c.store_expired, 1);
+	ck_assert_int_eq(c.stale_on_error, 0);
+	ck_assert_uint_eq(c.min_file_size, 0);
+	ck_assert_uint_eq(c.max_file_size, 2000000);	/* the main's */
+	ck_assert_int_eq(c.lock, 1);			/* the main's */
+	ck_assert_int_eq(c.lock_max_age, 9);
+	ck_assert_str_eq(c.key_base_url, "http://shared.example.com/");
+	ck_assert_int_eq(c.cdn_cache_control, 1);
+	/* and the knobs act: max-age=3600 is cut to CacheMaxExpire */
+	cache_policy_meta(&c, response(0, 200, "Date: {0}\n"
+	    "Cache-Control: max-age=3600\n"), NOW, NOW, &m);
+	ck_assert_int_eq(m.lifetime, 60);
+
+	cache_policy_conf_vhost(&c, cfg->vhosts->next);
+	ck_assert_int_eq(c.default_expire, 100);
+	ck_assert_int_eq(c.max_expire, 1000);
+	ck_assert_int_eq(c.min_expire, 0);
+	ck_assert(c.lm_factor > 0.0999 && c.lm_factor < 0.1001);
+	ck_assert_int_eq(c.ignore_cache_control, 0);
+	ck_assert_int_eq(c.ignore_query_string, 0);
+	ck_assert_str_eq(c.ignore_headers->s, "X-Main");
+	ck_assert_ptr_null(c.ignore_url_session_identifiers);
+	ck_assert_int_eq(c.store_no_store, 0);
+	ck_assert_int_eq(c.stale_on_error, 1);
+	ck_assert_uint_eq(c.min_file_size, 1);
+	ck_assert_uint_eq(c.max_file_size, 2000000);
+	ck_assert_int_eq(c.lock, 1);
+	ck_assert_int_eq(c.lock_max_age, 5);
+	ck_assert_ptr_null(c.key_base_url);
+	cache_policy_meta(&c, response(0, 200, "Date: {0}\n"
+	    "Cache-Control: max-age=3600\n"), NOW, NOW, &m);
+	ck_assert_int_eq(m.lifetime, 1000);
+	conf_free(cfg);
+}
+END_TEST
+
 /*---------------------------------------------------------------------
  * Metadata: lifetime and age
  */
@@ -2214,6 +2330,8 @@ cache_policy_suite(void)
 
 	tcase_set_timeout(st, 30);
 	tcase_add_test(st, test_conf_init);
+	tcase_add_test(st, test_conf_vhost_defaults);
+	tcase_add_test(st, test_conf_vhost);
 	LOOP(st, test_meta, metas);
 	tcase_add_test(st, test_meta_dates);
 	LOOP(st, test_current_age, cur_ages);

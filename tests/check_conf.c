@@ -380,6 +380,65 @@ static const struct {
 	  "test.conf:2: <IfModule> takes one argument\n" },
 	{ "Listen 80\nServerRoot relative/dir\n",
 	  "test.conf:2: ServerRoot: must be an absolute path\n" },
+	/* mod_cache knobs */
+	{ "Listen 80\nCacheMaxExpire -1\n",
+	  "test.conf:2: CacheMaxExpire: -1 is out of range (0 to "
+	  "2147483647)\n" },
+	{ "Listen 80\nCacheDefaultExpire 1h\n",
+	  "test.conf:2: CacheDefaultExpire: \"1h\" is not a whole number\n" },
+	{ "Listen 80\n<VirtualHost *:80>\nCacheMinExpire 1e3\n"
+	  "</VirtualHost>\n",
+	  "test.conf:3: CacheMinExpire: \"1e3\" is not a whole number\n" },
+	{ "Listen 80\nCacheLastModifiedFactor -0.5\n",
+	  "test.conf:2: CacheLastModifiedFactor: \"-0.5\" is not a number "
+	  "from 0 to 1e9, e.g. 0.1\n" },
+	{ "Listen 80\nCacheLastModifiedFactor nan\n",
+	  "test.conf:2: CacheLastModifiedFactor: \"nan\" is not a number "
+	  "from 0 to 1e9, e.g. 0.1\n" },
+	{ "Listen 80\nCacheLastModifiedFactor 0.1x\n",
+	  "test.conf:2: CacheLastModifiedFactor: \"0.1x\" is not a number "
+	  "from 0 to 1e9, e.g. 0.1\n" },
+	{ "Listen 80\nCacheLock maybe\n",
+	  "test.conf:2: CacheLock: takes On or Off, not \"maybe\"\n" },
+	{ "Listen 80\nCacheStorePrivate\n",
+	  "test.conf:2: CacheStorePrivate: wrong number of arguments (0); "
+	  "syntax: CacheStorePrivate On|Off\n" },
+	{ "Listen 80\nCacheLockMaxAge 0\n",
+	  "test.conf:2: CacheLockMaxAge: 0 is out of range (1 to "
+	  "2147483647)\n" },
+	{ "Listen 80\nCacheMinFileSize -5\n",
+	  "test.conf:2: CacheMinFileSize: -5 is out of range (0 to "
+	  "9223372036854775807)\n" },
+	{ "Listen 80\nCacheMaxFileSize 1MB\n",
+	  "test.conf:2: CacheMaxFileSize: \"1MB\" is not a whole number\n" },
+	{ "Listen 80\nCacheReadTime 5s\n",
+	  "test.conf:2: CacheReadTime: \"5s\" is not a whole number\n" },
+	{ "Listen 80\nCacheIgnoreHeaders X-Foo Set-Cookie:\n",
+	  "test.conf:2: CacheIgnoreHeaders: \"Set-Cookie:\" is not a valid "
+	  "name (letters, digits and !#$%&'*+-.^_`|~)\n" },
+	{ "Listen 80\nCacheIgnoreHeaders\n",
+	  "test.conf:2: CacheIgnoreHeaders: wrong number of arguments (0); "
+	  "syntax: CacheIgnoreHeaders header-string ...|None\n" },
+	{ "Listen 80\nCacheIgnoreURLSessionIdentifiers jsessionid=\n",
+	  "test.conf:2: CacheIgnoreURLSessionIdentifiers: \"jsessionid=\" "
+	  "is not a valid name (letters, digits and !#$%&'*+-.^_`|~)\n" },
+	{ "Listen 80\n<Location /a>\nCacheIgnoreHeaders X-Foo\n"
+	  "</Location>\n",
+	  "test.conf:3: CacheIgnoreHeaders is not allowed in <Location>\n" },
+	{ "Listen 80\n<Location /a>\nCacheLock On\n</Location>\n",
+	  "test.conf:3: CacheLock is not allowed in <Location>\n" },
+	{ "Listen 80\n<Proxy *>\nCacheQuickHandler Off\n</Proxy>\n",
+	  "test.conf:3: CacheQuickHandler is not allowed in <Proxy>\n" },
+	{ "Listen 80\n<Location /a>\nCacheKeyBaseURL http://a/\n"
+	  "</Location>\n",
+	  "test.conf:3: CacheKeyBaseURL is not allowed in <Location>\n" },
+	{ "Listen 80\nCacheKeyBaseURL www.example.com\n",
+	  "test.conf:2: CacheKeyBaseURL: \"www.example.com\": the URL must "
+	  "start with http:// or https://\n" },
+	{ "Listen 80\nCacheKeyBaseURL http:///x\n",
+	  "test.conf:2: CacheKeyBaseURL: \"http:///x\": no host in the URL\n" },
+	{ "Listen 80\nCacheKeyBaseURL http://a:0/\n",
+	  "test.conf:2: CacheKeyBaseURL: \"http://a:0/\": invalid port\n" },
 };
 
 START_TEST(test_bad)
@@ -940,6 +999,329 @@ START_TEST(test_sections)
 }
 END_TEST
 
+/*---------------------------------------------------------------------
+ * mod_cache knobs: values, defaults, inheritance, sections, warnings
+ */
+
+static const char knobs[] =
+    "ServerRoot @DIR@\n"
+    "Listen 80\n"
+    "CacheDefaultExpire 600\n"
+    "CacheMaxExpire 7200\n"
+    "CacheLastModifiedFactor 0.25\n"
+    "CacheIgnoreHeaders Set-Cookie X-Foo\n"
+    "CacheIgnoreHeaders X-Bar\n"
+    "CacheLock on\n"
+    "CacheStaleOnError Off\n"
+    "CacheMaxFileSize 5000000\n"
+    "CacheKeyBaseURL https://cache.example.com:8443/\n"
+    "CacheLockPath run/lock\n"
+    "<VirtualHost *:80>\n"
+    "  ServerName a.example.com\n"
+    "  CacheMaxExpire 60\n"
+    "  CacheMinExpire 10\n"
+    "  CacheLastModifiedFactor 1\n"
+    "  CacheIgnoreHeaders None\n"
+    "  CacheStoreNoStore On\n"
+    "  CacheStorePrivate On\n"
+    "  CacheStoreExpired On\n"
+    "  CacheIgnoreCacheControl On\n"
+    "  CacheIgnoreNoLastMod On\n"
+    "  CacheIgnoreQueryString On\n"
+    "  CacheIgnoreURLSessionIdentifiers jsessionid PHPSESSID\n"
+    "  CacheMinFileSize 0\n"
+    "  CacheLock Off\n"
+    "  CacheLockMaxAge 30\n"
+    "  CacheQuickHandler off\n"
+    "  CacheReadSize 1024\n"
+    "  CacheReadTime 250\n"
+    "</VirtualHost>\n"
+    "<VirtualHost *:81>\n"
+    "  ServerName b.example.com\n"
+    "</VirtualHost>\n";
+
+START_TEST(test_cache_knobs)
+{
+	struct gw_config		*c;
+	const struct gw_cache_conf	*m, *a, *b;
+	char				 path[128];
+	int				 n;
+
+	c = load(knobs, &n);
+	ck_assert_msg(c != NULL, "errors: %s", errs);
+	ck_assert_str_eq(errs, "");
+	m = &c->main.cache_conf;
+	a = &c->vhosts->cache_conf;
+	b = &c->vhosts->next->cache_conf;
+
+	/* the main server: what it sets, Apache's defaults for the rest */
+	ck_assert_int_eq(m->default_expire, 600);
+	ck_assert_int_eq(m->max_expire, 7200);
+	ck_assert_int_eq(m->min_expire, 0);
+	ck_assert(m->last_modified_factor == 0.25);
+	ck_assert_str_eq(m->ignore_headers->s, "Set-Cookie");
+	ck_assert_str_eq(m->ignore_headers->next->s, "X-Foo");
+	ck_assert_str_eq(m->ignore_headers->next->next->s, "X-Bar");
+	ck_assert_ptr_null(m->ignore_headers->next->next->next);
+	ck_assert_int_eq(m->ignore_headers_set, 1);
+	ck_assert_int_eq(m->lock, 1);
+	ck_assert_int_eq(m->lock_max_age, 5);
+	ck_assert_int_eq(m->stale_on_error, 0);
+	ck_assert_int_eq(m->max_file_size, 5000000);
+	ck_assert_int_eq(m->min_file_size, 1);
+	ck_assert_str_eq(m->key_base_url, "https://cache.example.com:8443/");
+	snprintf(path, sizeof(path), "%s/run/lock", dir);
+	ck_assert_str_eq(m->lock_path, path);
+	ck_assert_int_eq(m->store_no_store, 0);
+	ck_assert_int_eq(m->store_private, 0);
+	ck_assert_int_eq(m->store_expired, 0);
+	ck_assert_int_eq(m->ignore_cache_control, 0);
+	ck_assert_int_eq(m->ignore_no_last_mod, 0);
+	ck_assert_int_eq(m->ignore_query_string, 0);
+	ck_assert_ptr_null(m->ignore_url_session_identifiers);
+	ck_assert_int_eq(m->ignore_url_session_identifiers_set, GW_UNSET);
+	ck_assert_int_eq(m->quick_handler, 1);
+	ck_assert_int_eq(m->read_size, 0);
+	ck_assert_int_eq(m->read_time, 0);
+
+	/* a vhost's own values win */
+	ck_assert_int_eq(a->max_expire, 60);
+	ck_assert_int_eq(a->min_expire, 10);
+	ck_assert(a->last_modified_factor == 1.0);
+	ck_assert_ptr_null(a->ignore_headers);		/* None */
+	ck_assert_int_eq(a->ignore_headers_set, 1);
+	ck_assert_int_eq(a->store_no_store, 1);
+	ck_assert_int_eq(a->store_private, 1);
+	ck_assert_int_eq(a->store_expired, 1);
+	ck_assert_int_eq(a->ignore_cache_control, 1);
+	ck_assert_int_eq(a->ignore_no_last_mod, 1);
+	ck_assert_int_eq(a->ignore_query_string, 1);
+	ck_assert_str_eq(a->ignore_url_session_identifiers->s, "jsessionid");
+	ck_assert_str_eq(a->ignore_url_session_identifiers->next->s,
+	    "PHPSESSID");
+	ck_assert_int_eq(a->min_file_size, 0);
+	ck_assert_int_eq(a->lock, 0);
+	ck_assert_int_eq(a->lock_max_age, 30);
+	ck_assert_int_eq(a->quick_handler, 0);
+	ck_assert_int_eq(a->read_size, 1024);
+	ck_assert_int_eq(a->read_time, 250);
+	/* ... and what it leaves unset comes from the main server */
+	ck_assert_int_eq(a->default_expire, 600);
+	ck_assert_int_eq(a->stale_on_error, 0);
+	ck_assert_int_eq(a->max_file_size, 5000000);
+	ck_assert_str_eq(a->key_base_url, m->key_base_url);
+	ck_assert_str_eq(a->lock_path, m->lock_path);
+
+	/* a vhost that sets nothing has the main server's values */
+	ck_assert_int_eq(b->default_expire, 600);
+	ck_assert_int_eq(b->max_expire, 7200);
+	ck_assert_int_eq(b->min_expire, 0);
+	ck_assert(b->last_modified_factor == 0.25);
+	ck_assert_ptr_eq(b->ignore_headers, m->ignore_headers);
+	ck_assert_int_eq(b->ignore_headers_set, 1);
+	ck_assert_ptr_null(b->ignore_url_session_identifiers);
+	ck_assert_int_eq(b->lock, 1);
+	ck_assert_int_eq(b->lock_max_age, 5);
+	ck_assert_int_eq(b->stale_on_error, 0);
+	ck_assert_int_eq(b->store_no_store, 0);
+	ck_assert_int_eq(b->ignore_query_string, 0);
+	ck_assert_int_eq(b->max_file_size, 5000000);
+	ck_assert_int_eq(b->min_file_size, 1);
+	ck_assert_int_eq(b->quick_handler, 1);
+	ck_assert_str_eq(b->key_base_url, m->key_base_url);
+	conf_free(c);
+}
+END_TEST
+
+/* Every knob's default, with nothing set (Apache 2.4's). */
+START_TEST(test_cache_knob_defaults)
+{
+	struct gw_config		*c;
+	const struct gw_cache_conf	*k;
+	int				 n;
+
+	c = load("Listen 80\n<VirtualHost *:80>\n</VirtualHost>\n", &n);
+	ck_assert_msg(c != NULL, "errors: %s", errs);
+	for (int i = 0; i < 2; i++) {
+		k = i == 0 ? &c->main.cache_conf : &c->vhosts->cache_conf;
+		ck_assert_int_eq(k->default_expire, 3600);
+		ck_assert_int_eq(k->max_expire, 86400);
+		ck_assert_int_eq(k->min_expire, 0);
+		ck_assert(k->last_modified_factor == 0.1);
+		ck_assert_int_eq(k->ignore_cache_control, 0);
+		ck_assert_int_eq(k->ignore_no_last_mod, 0);
+		ck_assert_int_eq(k->ignore_query_string, 0);
+		ck_assert_ptr_null(k->ignore_headers);
+		ck_assert_ptr_null(k->ignore_url_session_identifiers);
+		ck_assert_int_eq(k->store_no_store, 0);
+		ck_assert_int_eq(k->store_private, 0);
+		ck_assert_int_eq(k->store_expired, 0);
+		ck_assert_int_eq(k->stale_on_error, 1);
+		ck_assert_int_eq(k->max_file_size, 1000000);
+		ck_assert_int_eq(k->min_file_size, 1);
+		ck_assert_int_eq(k->lock, 0);
+		ck_assert_int_eq(k->lock_max_age, 5);
+		ck_assert_ptr_null(k->lock_path);
+		ck_assert_int_eq(k->quick_handler, 1);
+		ck_assert_ptr_null(k->key_base_url);
+		ck_assert_int_eq(k->read_size, 0);
+		ck_assert_int_eq(k->read_time, 0);
+	}
+	conf_free(c);
+}
+END_TEST
+
+/*
+ * In <Location>, <Directory> and <Proxy> the knobs Apache allows there
+ * are kept in the section, unset otherwise, with a warning that the
+ * server's value applies for now.
+ */
+START_TEST(test_cache_knob_sections)
+{
+	struct gw_config	*c;
+	struct gw_dir		*d;
+	int			 n;
+
+	c = load("Listen 80\n"
+	    "<Location /api/>\n"
+	    "  CacheMaxExpire 30\n"
+	    "  CacheEnable disk\n"
+	    "  CacheStaleOnError off\n"
+	    "</Location>\n"
+	    "<VirtualHost *:80>\n"
+	    "  <Proxy http://backend/>\n"
+	    "    CacheMaxFileSize 10\n"
+	    "  </Proxy>\n"
+	    "  <Directory /srv>\n"
+	    "    CacheLastModifiedFactor 0.5\n"
+	    "  </Directory>\n"
+	    "</VirtualHost>\n", &n);
+	ck_assert_msg(c != NULL, "errors: %s", errs);
+	ck_assert_str_eq(errs,
+	    "test.conf:3: warning: CacheMaxExpire in <Location> is not yet "
+	    "in effect there: the server's value applies\n"
+	    "test.conf:5: warning: CacheStaleOnError in <Location> is not "
+	    "yet in effect there: the server's value applies\n"
+	    "test.conf:9: warning: CacheMaxFileSize in <Proxy> is not yet in "
+	    "effect there: the server's value applies\n"
+	    "test.conf:12: warning: CacheLastModifiedFactor in <Directory> "
+	    "is not yet in effect there: the server's value applies\n");
+	d = c->main.dirs;
+	ck_assert_int_eq(d->cache_conf.max_expire, 30);
+	ck_assert_int_eq(d->cache_conf.stale_on_error, 0);
+	ck_assert_int_eq(d->cache_conf.min_expire, GW_UNSET);
+	ck_assert_int_eq(d->cache_conf.max_file_size, GW_UNSET);
+	ck_assert(d->cache_conf.last_modified_factor < 0);
+	ck_assert_int_eq(d->cache->enable, 1);
+	/* the servers keep their own */
+	ck_assert_int_eq(c->main.cache_conf.max_expire, 86400);
+	ck_assert_int_eq(c->main.cache_conf.stale_on_error, 1);
+	d = c->vhosts->dirs;
+	ck_assert_int_eq(d->cache_conf.max_file_size, 10);
+	ck_assert_int_eq(d->cache_conf.max_expire, GW_UNSET);
+	ck_assert(d->next->cache_conf.last_modified_factor == 0.5);
+	ck_assert_int_eq(c->vhosts->cache_conf.max_file_size, 1000000);
+	ck_assert(c->vhosts->cache_conf.last_modified_factor == 0.1);
+	conf_free(c);
+}
+END_TEST
+
+/* Legal but contradictory settings load, with a warning at their line. */
+static const struct {
+	const char	*text;
+	const char	*want;
+} knob_warnings[] = {
+	{ "Listen 80\nCacheMinExpire 600\nCacheMaxExpire 60\n",
+	  "test.conf:3: warning: CacheMinExpire (600) is above "
+	  "CacheMaxExpire (60): every lifetime they bound becomes 60\n" },
+	{ "Listen 80\nCacheMinExpire 100000\n",
+	  "test.conf:2: warning: CacheMinExpire (100000) is above "
+	  "CacheMaxExpire (86400): every lifetime they bound becomes "
+	  "86400\n" },
+	/* the vhost's own contradiction, at its line; told once */
+	{ "Listen 80\nCacheMinExpire 60\n<VirtualHost *:80>\n"
+	  "CacheMaxExpire 10\n</VirtualHost>\n<VirtualHost *:81>\n"
+	  "</VirtualHost>\n",
+	  "test.conf:4: warning: CacheMinExpire (60) is above "
+	  "CacheMaxExpire (10): every lifetime they bound becomes 10\n" },
+	/* the main server's, inherited, is told once, at its line */
+	{ "Listen 80\nCacheMinFileSize 500\nCacheMaxFileSize 100\n"
+	  "<VirtualHost *:80>\nCacheDefaultExpire 5\n</VirtualHost>\n",
+	  "test.conf:3: warning: CacheMinFileSize (500) is above "
+	  "CacheMaxFileSize (100): no response will be stored\n" },
+	/* fixed in the vhost: no warning for it */
+	{ "Listen 80\nCacheMinFileSize 500\nCacheMaxFileSize 100\n"
+	  "<VirtualHost *:80>\nCacheMinFileSize 0\n</VirtualHost>\n",
+	  "test.conf:3: warning: CacheMinFileSize (500) is above "
+	  "CacheMaxFileSize (100): no response will be stored\n" },
+	{ "Listen 80\n<Location /a>\nCacheMaxExpire 0\n</Location>\n"
+	  "CacheMinExpire 5\n",
+	  "test.conf:3: warning: CacheMaxExpire in <Location> is not yet in "
+	  "effect there: the server's value applies\n"
+	  "test.conf:3: warning: CacheMinExpire (5) is above CacheMaxExpire "
+	  "(0): every lifetime they bound becomes 0\n" },
+	/* Apache drops names after None, in the same server */
+	{ "Listen 80\nCacheIgnoreHeaders X-A None X-B\n"
+	  "CacheIgnoreHeaders X-C\n",
+	  "test.conf:2: warning: CacheIgnoreHeaders: \"X-B\" after None is "
+	  "ignored (as in Apache)\n"
+	  "test.conf:3: warning: CacheIgnoreHeaders: \"X-C\" after None is "
+	  "ignored (as in Apache)\n" },
+	/* ... but a vhost starts its own list */
+	{ "Listen 80\nCacheIgnoreHeaders None\n<VirtualHost *:80>\n"
+	  "CacheIgnoreHeaders X-A\n</VirtualHost>\n", "" },
+};
+
+START_TEST(test_cache_knob_warnings)
+{
+	struct gw_config	*c;
+	int			 n;
+
+	c = load(knob_warnings[_i].text, &n);
+	ck_assert_msg(c != NULL, "errors: %s", errs);
+	ck_assert_int_eq(n, 0);
+	ck_assert_str_eq(errs, knob_warnings[_i].want);
+	conf_free(c);
+}
+END_TEST
+
+/* CacheIgnoreHeaders and CacheIgnoreURLSessionIdentifiers lists. */
+START_TEST(test_cache_knob_lists)
+{
+	struct gw_config	*c;
+	struct gw_vhost		*v;
+	int			 n;
+
+	c = load("Listen 80\n"
+	    "CacheIgnoreURLSessionIdentifiers jsessionid\n"
+	    "CacheIgnoreHeaders X-A none\n"
+	    "<VirtualHost *:80>\n"
+	    "  CacheIgnoreHeaders X-B\n"
+	    "  CacheIgnoreURLSessionIdentifiers None\n"
+	    "</VirtualHost>\n"
+	    "<VirtualHost *:81>\n"
+	    "  CacheIgnoreHeaders None\n"
+	    "</VirtualHost>\n", &n);
+	ck_assert_msg(c != NULL, "errors: %s", errs);
+	ck_assert_str_eq(errs, "");
+	ck_assert_ptr_null(c->main.cache_conf.ignore_headers);
+	ck_assert_int_eq(c->main.cache_conf.ignore_headers_set, 1);
+	ck_assert_str_eq(c->main.cache_conf.ignore_url_session_identifiers->s,
+	    "jsessionid");
+	v = c->vhosts;
+	/* a vhost's list replaces the server's, it does not add to it */
+	ck_assert_str_eq(v->cache_conf.ignore_headers->s, "X-B");
+	ck_assert_ptr_null(v->cache_conf.ignore_headers->next);
+	ck_assert_ptr_null(v->cache_conf.ignore_url_session_identifiers);
+	ck_assert_int_eq(v->cache_conf.ignore_url_session_identifiers_set, 1);
+	v = v->next;
+	ck_assert_ptr_null(v->cache_conf.ignore_headers);
+	ck_assert_str_eq(v->cache_conf.ignore_url_session_identifiers->s,
+	    "jsessionid");
+	conf_free(c);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -966,6 +1348,12 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_access, 0,
 	    sizeof(access_cases) / sizeof(access_cases[0]));
 	tcase_add_test(tc, test_sections);
+	tcase_add_test(tc, test_cache_knobs);
+	tcase_add_test(tc, test_cache_knob_defaults);
+	tcase_add_test(tc, test_cache_knob_sections);
+	tcase_add_loop_test(tc, test_cache_knob_warnings, 0,
+	    sizeof(knob_warnings) / sizeof(knob_warnings[0]));
+	tcase_add_test(tc, test_cache_knob_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }
