@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,24 @@ struct cache_root {
 static struct cache_root	 roots[CACHE_ROOTS_MAX];
 static int			 nroots;
 static struct cache_db_opts	 dbopts;
+
+/*
+ * CacheLock: the keys being fetched from an origin right now, in shared
+ * memory made by the master before the first fork.  One slot per hash
+ * of the name (a collision only means no collapsing for that key); a
+ * slot is taken by compare-and-swap of its owner pid, and one whose
+ * owner is gone or that is older than CacheLockMaxAge is taken over.
+ */
+#define CACHE_LOCKS	4096
+
+struct cache_lock_slot {
+	pid_t		 owner;		/* 0: free (atomic) */
+	int		 root;		/* index in roots[] */
+	int64_t		 since;
+	char		 name[CP_HASH_LEN + 1];
+};
+
+static struct cache_lock_slot	*locks;
 
 /*---------------------------------------------------------------------
  * Master
@@ -155,6 +175,15 @@ cache_master_open(const struct gw_config *cfg, const struct gw_creds *creds,
 	struct cache_root	*cr;
 	int			 i, j;
 
+	if (locks == NULL) {
+		locks = mmap(NULL, CACHE_LOCKS * sizeof(*locks), PROT_READ |
+		    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (locks == MAP_FAILED) {
+			log_errno(GW_LOG_WARN, "cache: no shared memory for "
+			    "CacheLock; concurrent misses are not collapsed");
+			locks = NULL;
+		}
+	}
 	memset(&dbopts, 0, sizeof(dbopts));
 	dbopts.server_limit = server_limit;
 	if (creds != NULL && creds->drop) {
@@ -380,6 +409,7 @@ cache_put_begin(struct cache_put *p, struct cache_root *cr, const char *name,
 		return -1;
 	}
 	p->root = cr;
+	p->max_body = CACHE_MAX_FILE_SIZE;
 	p->meta = *m;
 	p->url = url;
 	(void)snprintf(p->name, sizeof(p->name), "%s", name);
@@ -393,7 +423,7 @@ cache_put_write(struct cache_put *p, const void *data, size_t n)
 	if (!p->active)
 		return;
 	p->body += n;
-	if (p->tmp.size + n > CACHE_MAX_FILE_SIZE ||
+	if (p->body > p->max_body ||
 	    cache_store_write(&p->tmp, data, n) == -1) {
 		cache_store_abort(&p->tmp);
 		p->active = 0;
@@ -410,7 +440,7 @@ cache_put_end(struct cache_put *p, int complete)
 	if (!p->active)
 		return;
 	p->active = 0;
-	if (!complete) {
+	if (!complete || p->body < p->min_body) {
 		cache_store_abort(&p->tmp);
 		return;
 	}
@@ -431,6 +461,62 @@ cache_put_end(struct cache_put *p, int complete)
 	if (cache_db_put(root_db(p->root), p->name, p->url, &rec) !=
 	    CACHE_DB_OK)
 		(void)cache_store_remove(&p->root->store, p->name);
+}
+
+/*---------------------------------------------------------------------
+ * CacheLock: one origin fetch for concurrent misses
+ */
+
+static struct cache_lock_slot *
+lock_slot(const char *name)
+{
+	uint32_t	h = 2166136261u;
+
+	for (const char *p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &locks[h % CACHE_LOCKS];
+}
+
+enum cache_lock_state
+cache_lock(struct cache_root *cr, const char *name, int max_age)
+{
+	struct cache_lock_slot	*sl;
+	pid_t			 owner, me = getpid();
+	int64_t			 now = (int64_t)time(NULL);
+	int			 root = (int)(cr - roots);
+
+	if (locks == NULL)
+		return CACHE_LOCK_NONE;
+	sl = lock_slot(name);
+	owner = __atomic_load_n(&sl->owner, __ATOMIC_ACQUIRE);
+	if (owner != 0 && owner != me) {
+		if (now - sl->since < max_age && (kill(owner, 0) == 0 ||
+		    errno != ESRCH))
+			return sl->root == root && strcmp(sl->name, name) == 0 ?
+			    CACHE_LOCK_WAIT : CACHE_LOCK_NONE;
+		/* its fetcher died or took too long: take it over */
+	}
+	if (!__atomic_compare_exchange_n(&sl->owner, &owner, me, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return CACHE_LOCK_NONE;		/* lost a race: fetch too */
+	sl->root = root;
+	sl->since = now;
+	(void)snprintf(sl->name, sizeof(sl->name), "%s", name);
+	return CACHE_LOCK_HELD;
+}
+
+void
+cache_unlock(const char *name)
+{
+	struct cache_lock_slot	*sl;
+	pid_t			 me = getpid();
+
+	if (locks == NULL)
+		return;
+	sl = lock_slot(name);
+	if (__atomic_load_n(&sl->owner, __ATOMIC_ACQUIRE) == me &&
+	    strcmp(sl->name, name) == 0)
+		__atomic_store_n(&sl->owner, 0, __ATOMIC_RELEASE);
 }
 
 /*---------------------------------------------------------------------

@@ -29,7 +29,7 @@
 #define CACHE_FILE_MAGIC	0x47574331u	/* "GWC1" */
 #define CACHE_FILE_VERSION	1
 #define CACHE_HEAD_MAX		32768		/* a stored head, bytes */
-/* Apache's CacheMaxFileSize default; not a directive here yet */
+/* Apache's CacheMaxFileSize default */
 #define CACHE_MAX_FILE_SIZE	1000000ULL
 
 /* cp_meta flags of cache.c's own (above the CP_M_* bits) */
@@ -85,6 +85,8 @@ struct cache_put {
 	struct cache_tmp	 tmp;
 	int			 active;	/* still worth storing */
 	uint64_t		 body;		/* body bytes so far */
+	uint64_t		 min_body;	/* CacheMinFileSize */
+	uint64_t		 max_body;	/* CacheMaxFileSize */
 	struct cp_meta		 meta;
 	int64_t			 expires;
 	char			 name[CP_HASH_LEN + 1];
@@ -93,15 +95,32 @@ struct cache_put {
 
 /*
  * cache_put_begin - a temp file holding the header and head.  0, or -1
- * (p->active 0: not stored).
+ * (p->active 0: not stored).  A body outside [min_body, max_body]
+ * (defaults 0 and CACHE_MAX_FILE_SIZE; the caller may set them after)
+ * is not stored.
  */
 int	cache_put_begin(struct cache_put *, struct cache_root *,
 	    const char *name, const char *url, const struct cp_meta *,
 	    const char *head, size_t head_len);
-/* cache_put_write - body bytes; past the size cap the put is dropped. */
+/* cache_put_write - body bytes; past max_body the put is dropped. */
 void	cache_put_write(struct cache_put *, const void *, size_t);
 /* cache_put_end - complete: rename and index; else the temp goes. */
 void	cache_put_end(struct cache_put *, int complete);
+
+/*
+ * CacheLock.  cache_lock - before fetching name from the origin:
+ * CACHE_LOCK_HELD, this process fetches it (cache_unlock when the
+ * response is stored or found not storable); CACHE_LOCK_WAIT, another
+ * process is fetching it (look again shortly); CACHE_LOCK_NONE, no
+ * collapsing possible (fetch).  A lock older than max_age seconds, or
+ * whose holder died, is taken over.
+ */
+enum cache_lock_state { CACHE_LOCK_NONE, CACHE_LOCK_HELD, CACHE_LOCK_WAIT };
+
+enum cache_lock_state cache_lock(struct cache_root *, const char *name,
+	    int max_age);
+/* cache_unlock - release name's lock if this process holds it. */
+void	cache_unlock(const char *name);
 
 /*
  * cache_send_file - len bytes of fd from off to socket sock with

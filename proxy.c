@@ -136,6 +136,7 @@ struct req {
 	int			 csie;		/* stale on an origin error */
 	char			 cinm[1024];	/* If-None-Match sent */
 	char			 cims[64];	/* If-Modified-Since sent */
+	int			 clocked;	/* holds the CacheLock */
 	const char		*xcache;	/* HIT, MISS, REVALIDATE */
 	const char		*xdetail;	/* why, for X-Cache-Detail */
 };
@@ -173,6 +174,7 @@ reason(int status)
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
 	case 417: return "Expectation Failed";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
@@ -202,6 +204,9 @@ error_text(int status)
 	    "capacity limit.";
 	case 414: return "The requested URL's length exceeds the capacity "
 	    "limit for this server.";
+	case 416: return "None of the range-specifier values in the Range "
+	    "request-header field overlap the current extent of the selected "
+	    "resource.";
 	case 417: return "The expectation given in the Expect request-header "
 	    "field could not be met by this server.";
 	case 431: return "Your browser sent a request with header fields "
@@ -1396,6 +1401,7 @@ cache_prepare(struct req *r)
 	int			 n, disk = 0;
 
 	r->croot = NULL;
+	cache_policy_conf_vhost(&px.cpc, r->vhost);
 	r->hkey = r->ckey;
 	r->hname = r->cname;
 	r->vnames[0] = r->vnonce[0] = '\0';
@@ -1454,33 +1460,106 @@ stored_parse(void)
 	    &px.sm) == HTTP_OK ? 0 : -1;
 }
 
+/*
+ * if_range - does the request's If-Range (RFC 9110 13.1.5) allow its
+ * Range on the stored response px.sm?  Only a strong match counts: the
+ * same strong ETag, or exactly its Last-Modified date.
+ */
+static int
+if_range(const struct req *r)
+{
+	struct http_slice	v, e;
+	int			i, j;
+
+	if ((i = http_find(&r->m, "If-Range", 0)) < 0)
+		return 1;
+	v = r->m.headers[i].value;
+	if (v.n > 0 && (v.p[0] == '"' || v.p[0] == 'W')) {
+		if ((j = http_find(&px.sm, "ETag", 0)) < 0)
+			return 0;
+		e = px.sm.headers[j].value;
+		return v.p[0] == '"' && e.n == v.n && e.p[0] == '"' &&
+		    memcmp(e.p, v.p, v.n) == 0;
+	}
+	if ((j = http_find(&px.sm, "Last-Modified", 0)) < 0)
+		return 0;
+	e = px.sm.headers[j].value;
+	return e.n == v.n && memcmp(e.p, v.p, v.n) == 0;
+}
+
+/*
+ * cached_range - a Range request on the stored 200 (whole in the
+ * cache): 1 with [*first, *last] for a 206, -1 for a 416, 0 to send the
+ * whole response.
+ */
+static int
+cached_range(const struct req *r, uint64_t *first, uint64_t *last)
+{
+	int	i;
+
+	if ((r->m.mcode != HTTP_M_GET && r->m.mcode != HTTP_M_HEAD) ||
+	    px.hit.meta.status != 200 ||
+	    (i = http_find(&r->m, "Range", 0)) < 0 ||
+	    http_find(&r->m, "Range", i + 1) >= 0 || stored_parse() == -1 ||
+	    !if_range(r))
+		return 0;
+	return http_range(r->m.headers[i].value.p, r->m.headers[i].value.n,
+	    px.hit.body_len, first, last);
+}
+
 /* send_cached - the stored response in px.hit, with Age. */
 static int
 send_cached(struct req *r, int64_t age)
 {
 	struct cache_hit	*h = &px.hit;
+	const char		*rest;
+	uint64_t		 first = 0, last = 0, blen = h->body_len;
 	size_t			 len = 0;
+	int			 range;
 
 	if (r->m.body != HTTP_BODY_NONE && !r->body_done)
 		r->keepalive = 0;
-	/* the stored head ends with its empty line: leave that out */
-	if (buf_add(px.obuf, PROXY_BUF, &len, h->head, h->head_len - 2) ==
-	    -1 || buf_printf(px.obuf, PROXY_BUF, &len, "Age: %lld\r\n"
+	if ((range = cached_range(r, &first, &last)) == -1) {
+		char	cr[64];
+
+		(void)snprintf(cr, sizeof(cr), "Content-Range: bytes "
+		    "*/%llu\r\n", (unsigned long long)h->body_len);
+		return send_error(r, 416, cr);
+	}
+	if (range == 1 && (rest = memchr(h->head, '\n', h->head_len)) !=
+	    NULL) {
+		/* the stored head but its status line, which says 206 */
+		rest++;
+		blen = last - first + 1;
+		if (buf_printf(px.obuf, PROXY_BUF, &len, "HTTP/1.1 206 "
+		    "Partial Content\r\nContent-Range: bytes %llu-%llu/%llu"
+		    "\r\n", (unsigned long long)first,
+		    (unsigned long long)last,
+		    (unsigned long long)h->body_len) == -1 ||
+		    buf_add(px.obuf, PROXY_BUF, &len, rest,
+		    h->head_len - 2 - (size_t)(rest - h->head)) == -1)
+			return -1;
+	} else if (buf_add(px.obuf, PROXY_BUF, &len, h->head,
+	    h->head_len - 2) == -1)	/* leave out the empty line */
+		return -1;
+	else
+		first = 0;
+	if (buf_printf(px.obuf, PROXY_BUF, &len, "Age: %lld\r\n"
 	    "Content-Length: %llu\r\n", (long long)age,
-	    (unsigned long long)h->body_len) == -1 ||
+	    (unsigned long long)blen) == -1 ||
 	    cache_status(r, px.obuf, PROXY_BUF, &len) == -1 ||
 	    buf_printf(px.obuf, PROXY_BUF, &len, "%s\r\n", !r->keepalive ?
 	    "Connection: close\r\n" : r->m.version == 10 ?
 	    "Connection: keep-alive\r\n" : "") == -1)
 		return -1;
-	r->status = h->meta.status;
+	r->status = range == 1 ? 206 : h->meta.status;
 	r->head_sent = 1;
 	r->hdr_out += len;
 	if (conn_write(r->c, px.obuf, len, timeout_ms(r->cfg)) == -1)
 		return -1;
-	if (r->m.mcode == HTTP_M_HEAD || h->body_len == 0)
+	if (r->m.mcode == HTTP_M_HEAD || blen == 0)
 		return 0;
-	if (cache_send_file(r->c->fd, h->fd, h->body_off, h->body_len,
+	if (cache_send_file(r->c->fd, h->fd, h->body_off + first, blen,
 	    timeout_ms(r->cfg), &r->c->snd_ms, r->stop, &r->c->out) == -1) {
 		log_errno(GW_LOG_INFO, "proxy: sending a cached body to %s",
 		    r->peer_ip);
@@ -1664,6 +1743,49 @@ cache_find(struct req *r)
 	return cache_lookup(r->croot, r->vname, r->vkey, &px.hit);
 }
 
+/* cache_release - the CacheLock goes, when r holds it. */
+static void
+cache_release(struct req *r)
+{
+	if (r->clocked)
+		cache_unlock(r->cname);
+	r->clocked = 0;
+}
+
+/*
+ * collapse - CacheLock: may r go to the origin for its key now (0), or
+ * is another process fetching it, so that r should wait a little and
+ * look again (1)?  r waits one fetch at most (*waited, ms so far), and
+ * never longer than CacheLockMaxAge: after that it fetches as well.
+ */
+static int
+collapse(struct req *r, int *waited)
+{
+	struct timespec	ts = { 0, 10 * 1000 * 1000 };
+	int		max_age = px.cpc.lock_max_age;
+
+	if (!px.cpc.lock || r->clocked || *waited < 0)
+		return 0;
+	switch (cache_lock(r->croot, r->cname, max_age)) {
+	case CACHE_LOCK_HELD:
+		r->clocked = 1;
+		return 0;
+	case CACHE_LOCK_NONE:
+		if (*waited > 0)
+			*waited = -1;	/* its fetch ended without an entry */
+		return 0;
+	case CACHE_LOCK_WAIT:
+		break;
+	}
+	if (*waited >= max_age * 1000 || *r->stop) {
+		*waited = -1;
+		return 0;
+	}
+	(void)nanosleep(&ts, NULL);
+	*waited += 10;
+	return 1;
+}
+
 /*
  * cache_serve - GET or HEAD: a usable stored response goes out (1,
  * *rc the result); otherwise 0, on to the origin.  A stale one that
@@ -1678,8 +1800,10 @@ cache_serve(struct req *r, int *rc)
 	struct cp_cc		cc;
 	struct cp_decision	d;
 	enum cp_cond		cond;
+	int			waited = 0;
 
 	cache_policy_cc_request(&r->m, &cc);
+again:
 	memset(&d, 0, sizeof(d));
 	r->xcache = "MISS";
 	r->xdetail = "cache miss: attempting entity save";
@@ -1700,6 +1824,10 @@ cache_serve(struct req *r, int *rc)
 		}
 		if (d.verdict == CP_REVALIDATE && !d.only_if_cached &&
 		    cond != CP_COND_FORWARD) {
+			if (collapse(r, &waited)) {
+				cache_hit_close(&px.hit);
+				goto again;
+			}
 			r->cstale = 1;
 			r->csie = d.stale_if_error;
 			r->creval = d.conditional &&
@@ -1713,6 +1841,8 @@ cache_serve(struct req *r, int *rc)
 		*rc = send_error(r, 504, NULL);
 		return 1;
 	}
+	if (collapse(r, &waited))
+		goto again;
 	return 0;
 }
 
@@ -1799,8 +1929,10 @@ revalidated(struct req *r, const struct http_msg *rm)
 	meta.status = px.sm.status;
 	px.hit.meta = meta;
 	if (cache_put_begin(&px.put, r->croot, r->hname, r->hkey, &meta,
-	    px.hit.head, px.hit.head_len) == 0)
+	    px.hit.head, px.hit.head_len) == 0) {
+		px.put.max_body = UINT64_MAX;	/* it was stored already */
 		cache_put_end(&px.put, copy_body(&px.put) == 0);
+	}
 unchanged:
 	return serve_stored(r, cache_policy_current_age(&px.hit.meta, now));
 }
@@ -1828,8 +1960,13 @@ store_begin(struct req *r, const struct http_msg *rm)
 		return -1;
 	}
 	if (rm->body == HTTP_BODY_LENGTH &&
-	    rm->content_length > CACHE_MAX_FILE_SIZE)
+	    (rm->content_length > px.cpc.max_file_size ||
+	    rm->content_length < px.cpc.min_file_size)) {
+		log_msg(GW_LOG_DEBUG, "cache: not storing %s: its %llu bytes "
+		    "are outside CacheMinFileSize..CacheMaxFileSize", r->ckey,
+		    (unsigned long long)rm->content_length);
 		return -1;
+	}
 	if ((n = cache_policy_vary_names(rm, names, sizeof(names))) == 0) {
 		name = r->cname;	/* varies on nothing */
 		key = r->ckey;
@@ -1871,8 +2008,12 @@ store_begin(struct req *r, const struct http_msg *rm)
 	if (buf_add(px.shead, sizeof(px.shead), &len, "\r\n", 2) == -1)
 		return -1;
 	cache_policy_meta(&px.cpc, rm, r->t_req, now, &meta);
-	return cache_put_begin(&px.put, r->croot, name, key, &meta,
-	    px.shead, len);
+	if (cache_put_begin(&px.put, r->croot, name, key, &meta,
+	    px.shead, len) == -1)
+		return -1;
+	px.put.min_body = px.cpc.min_file_size;
+	px.put.max_body = px.cpc.max_file_size;
+	return 0;
 }
 
 /* invalidate_one - the entry of target (origin form) on r's host. */
@@ -2191,6 +2332,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	if (r->cstale && r->creval && rm->status == 304) {
 		/* our validators held: the stored response, refreshed */
 		rc = revalidated(r, rm);
+		cache_release(r);
 		if (rc == 0 && rm->body == HTTP_BODY_NONE &&
 		    !pp->disablereuse && !(rm->connection & HTTP_CONN_CLOSE) &&
 		    (rm->version == 11 || (rm->connection &
@@ -2219,11 +2361,14 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	}
 	close_client = !r->keepalive;
 	put = store_begin(r, rm) == 0 ? &px.put : NULL;
+	if (put == NULL)
+		cache_release(r);	/* nothing for the waiters */
 	if (r->xcache != NULL && put == NULL)
 		r->xdetail = "cache miss: cache unwilling to store response";
 	if (build_response(r, rm, chunk_out, close_client, &len) == -1) {
 		if (put != NULL)
 			cache_put_end(put, 0);
+		cache_release(r);
 		(void)close(fd);
 		return send_error(r, 502, NULL), FWD_CLOSE;
 	}
@@ -2236,6 +2381,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	rc = relay_response_body(r, &be, rm, chunk_out, ms, put);
 	if (put != NULL)	/* stored only when the whole body came */
 		cache_put_end(put, rc == 0);
+	cache_release(r);
 	if (rc == -1 && r->c->heldlen > 0) {
 		/* nothing went out yet: the client gets a clean 502 */
 		r->c->heldlen = 0;
@@ -2746,7 +2892,7 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		r->resp = NULL;
 		r->ctype = NULL;
 		r->croot = NULL;
-		r->cstale = r->creval = r->csie = 0;
+		r->cstale = r->creval = r->csie = r->clocked = 0;
 		r->xcache = r->xdetail = NULL;
 		r->in_start = c.in;
 		c.out = 0;
@@ -2772,6 +2918,7 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		nreq++;
 		r->keepalive = keep_going(r, nreq);
 		st = handle(r);
+		cache_release(r);	/* on every path out of handle */
 		log_request(r, 1, nreq, st != 0 && r->keepalive);
 		count_request(r, c.out);
 		c.pin = 0;

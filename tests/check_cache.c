@@ -508,6 +508,146 @@ START_TEST(test_vary_star)
 }
 END_TEST
 
+/* Range requests are answered from the whole stored response. */
+#define RGET(range) \
+	"GET " URL100 " HTTP/1.1\r\nHost: gw.example\r\nRange: " range \
+	"\r\n\r\n"
+
+START_TEST(test_range)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	prime(&c, &r);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, RGET("bytes=10-19"), &r) == 206 && r.blen == 10 &&
+	    memcmp(r.body, PATTERN + 10, 10) == 0, "10-19: %d", r.status);
+	REQUIRE(hv_is(&r, "Content-Range", "bytes 10-19/100") &&
+	    hv_is(&r, "Content-Length", "10") && hv(&r, "Age") != NULL,
+	    "206 head");
+	REQUIRE(ask(&c, RGET("bytes=-5"), &r) == 206 && r.blen == 5 &&
+	    hv_is(&r, "Content-Range", "bytes 95-99/100"), "suffix");
+	REQUIRE(ask(&c, RGET("bytes=200-"), &r) == 416 &&
+	    hv_is(&r, "Content-Range", "bytes */100"), "416: %d", r.status);
+	/* several ranges: the whole response is allowed, and simpler */
+	REQUIRE(ask(&c, RGET("bytes=0-1,5-6"), &r) == 200 && is_100(&r),
+	    "multi: %d", r.status);
+	/* If-Range that does not match: the whole response */
+	REQUIRE(ask(&c, "GET " URL100 " HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Range: bytes=0-9\r\nIf-Range: \"nope\"\r\n\r\n", &r) == 200 &&
+	    is_100(&r), "If-Range: %d", r.status);
+	REQUIRE(origin_count(&O) == n0, "a range reached the origin");
+	/* the connection is still in step after all of them */
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r), "GET");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/*
+ * CacheLock: while one request fetches a key, a concurrent miss for it
+ * waits and is served from the stored response (one origin fetch);
+ * without CacheLock both go to the origin.  The second request is sent
+ * only once the origin has seen the first, which it answers after 2 s.
+ */
+#define SLOW	"/slow/2?header=Cache-Control:max-age=300"
+
+static long
+concurrent_misses(int lock)
+{
+	struct client	a, b;
+	struct resp	ra, rb;
+	long		n0;
+	int		i;
+
+	memset(&ra, 0, sizeof(ra));
+	memset(&rb, 0, sizeof(rb));
+	start_gw("CacheRoot \"%s\"\nCacheEnable disk /\n%s"
+	    "StartServers 4\nMinSpareServers 4\n"
+	    "ProxyPass / http://127.0.0.1:%d/\n", croot,
+	    lock ? "CacheLock on\nCacheLockMaxAge 60\n" : "", O.port);
+	n0 = origin_count(&O);
+	cl_open(&a);
+	cl_open(&b);
+	REQUIRE(cl_sends(&a, GET(SLOW)) == 0, "send a");
+	/* wait (bounded) until the origin holds the first request */
+	for (i = 0; i < 1000 && origin_count(&O) == n0; i++)
+		(void)usleep(10000);
+	REQUIRE(origin_count(&O) == n0 + 1, "the first request never came");
+	REQUIRE(cl_sends(&b, GET(SLOW)) == 0, "send b");
+	REQUIRE(read_resp(&a, &ra, 0) == 0 && ra.status == 200, "a: %d",
+	    ra.status);
+	REQUIRE(read_resp(&b, &rb, 0) == 0 && rb.status == 200, "b: %d",
+	    rb.status);
+	/* the origin's page names its request: the same one, or two */
+	REQUIRE(!lock || (rb.blen == ra.blen &&
+	    memcmp(ra.body, rb.body, ra.blen) == 0), "b got another body");
+	cl_close(&a);
+	cl_close(&b);
+	resp_free(&ra);
+	resp_free(&rb);
+	return origin_count(&O) - n0;
+}
+
+START_TEST(test_lock)
+{
+	long	n = concurrent_misses(1);
+
+	REQUIRE(n == 1, "CacheLock on: %ld origin fetches", n);
+}
+END_TEST
+
+START_TEST(test_no_lock)
+{
+	long	n = concurrent_misses(0);
+
+	REQUIRE(n == 2, "CacheLock off: %ld origin fetches", n);
+}
+END_TEST
+
+/* The Cache* knobs reach the cache, per virtual host. */
+START_TEST(test_knobs)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_gw("CacheRoot \"%s\"\nCacheEnable disk /\n"
+	    "CacheMaxFileSize 50\nCacheIgnoreQueryString On\n"
+	    "CacheIgnoreNoLastMod On\nCacheDefaultExpire 300\n"
+	    "ProxyPass / http://127.0.0.1:%d/\n", croot, O.port);
+	cl_open(&c);
+	/* CacheMaxFileSize 50: 100 bytes are not stored */
+	n0 = origin_count(&O);
+	for (int i = 0; i < 2; i++)
+		REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r),
+		    "GET %d", i);
+	REQUIRE(origin_count(&O) == n0 + 2, "a body over CacheMaxFileSize "
+	    "was stored");
+	/* 40 bytes are; CacheIgnoreQueryString: any query is the same */
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET("/size/40?header=Cache-Control:max-age=300"),
+	    &r) == 200 && r.blen == 40, "40 bytes");
+	REQUIRE(ask(&c, GET("/size/40?other"), &r) == 200 && r.blen == 40 &&
+	    hv(&r, "Age") != NULL, "another query");
+	REQUIRE(origin_count(&O) == n0 + 1, "the query was in the key");
+	/* no validator, no freshness: CacheIgnoreNoLastMod, then
+	   CacheDefaultExpire make it fresh for 300 s */
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET("/size/30"), &r) == 200, "30 bytes");
+	REQUIRE(ask(&c, GET("/size/30"), &r) == 200 && r.blen == 30 &&
+	    hv(&r, "Age") != NULL, "30 bytes again");
+	REQUIRE(origin_count(&O) == n0 + 1, "CacheDefaultExpire not used");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_post_invalidates)
 {
 	struct client	c;
@@ -860,6 +1000,10 @@ cache_suite(void)
 	tcase_add_test(tc, test_client_inm);
 	tcase_add_test(tc, test_vary);
 	tcase_add_test(tc, test_vary_star);
+	tcase_add_test(tc, test_range);
+	tcase_add_test(tc, test_lock);
+	tcase_add_test(tc, test_no_lock);
+	tcase_add_test(tc, test_knobs);
 	suite_add_tcase(s, tc);
 	return s;
 }
