@@ -30,6 +30,7 @@ struct gw_conn {
 	unsigned long long	 in, out;	/* bytes read and written */
 };
 
+/* conn_init - fd -1 makes a sink: writes succeed and go nowhere. */
 void	conn_init(struct gw_conn *, int fd, char *buf, size_t cap,
 	    volatile sig_atomic_t *stop);
 /* conn_fill - read more into the buffer: >0 bytes, 0 EOF, -1 errno. */

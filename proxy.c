@@ -137,6 +137,11 @@ struct req {
 	char			 cinm[1024];	/* If-None-Match sent */
 	char			 cims[64];	/* If-Modified-Since sent */
 	int			 clocked;	/* holds the CacheLock */
+	/* stale-while-revalidate: refresh after the answer went out */
+	const struct gw_proxypass *bg_pp;
+	size_t			 bg_matched;
+	int			 bg;		/* this is that refresh */
+	int			 want_bg;	/* served stale: refresh it */
 	const char		*xcache;	/* HIT, MISS, REVALIDATE */
 	const char		*xdetail;	/* why, for X-Cache-Detail */
 };
@@ -1557,7 +1562,7 @@ send_cached(struct req *r, int64_t age)
 	r->hdr_out += len;
 	if (conn_write(r->c, px.obuf, len, timeout_ms(r->cfg)) == -1)
 		return -1;
-	if (r->m.mcode == HTTP_M_HEAD || blen == 0)
+	if (r->m.mcode == HTTP_M_HEAD || blen == 0 || r->bg)
 		return 0;
 	if (cache_send_file(r->c->fd, h->fd, h->body_off + first, blen,
 	    timeout_ms(r->cfg), &r->c->snd_ms, r->stop, &r->c->out) == -1) {
@@ -1812,8 +1817,24 @@ again:
 		    (int64_t)time(NULL), &d);
 		cond = stored_parse() == 0 ? cache_policy_conditional(&r->m,
 		    &px.sm, &px.hit.meta) : CP_COND_FORWARD;
+		if (r->bg) {
+			/* the refresh: whatever is stored is revalidated */
+			if (d.verdict == CP_STALE_OK && d.background)
+				d.verdict = CP_REVALIDATE;
+			else if (d.verdict != CP_REVALIDATE)
+				goto done;	/* someone refreshed it */
+			if (cache_lock(r->croot, r->cname, px.cpc.lock_max_age)
+			    != CACHE_LOCK_HELD)
+				goto done;	/* someone is refreshing it */
+			r->clocked = 1;
+			cond = CP_COND_NONE;
+			d.conditional = 1;
+		}
 		if ((d.verdict == CP_FRESH || d.verdict == CP_STALE_OK) &&
 		    cond != CP_COND_FORWARD) {
+			/* a stale answer, within stale-while-revalidate:
+			   refreshed once it went out (bg_refresh) */
+			r->want_bg = d.verdict == CP_STALE_OK && d.background;
 			r->xcache = "HIT";
 			r->xdetail = "cache hit";
 			*rc = cond == CP_COND_304 ?
@@ -1837,6 +1858,8 @@ again:
 		}
 		cache_hit_close(&px.hit);
 	}
+	if (r->bg)
+		goto done;		/* gone meanwhile: nothing to refresh */
 	if (cc.flags & CP_CC_ONLY_IF_CACHED) {
 		*rc = send_error(r, 504, NULL);
 		return 1;
@@ -1844,6 +1867,10 @@ again:
 	if (collapse(r, &waited))
 		goto again;
 	return 0;
+done:
+	cache_hit_close(&px.hit);
+	*rc = 0;
+	return 1;
 }
 
 /*
@@ -2485,13 +2512,50 @@ to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 static int
 proxy_to(struct req *r, const struct gw_proxypass *pp, size_t matched)
 {
-	int	rc = to_origin(r, pp, matched);
+	int	rc;
 
+	r->want_bg = 0;
+	rc = to_origin(r, pp, matched);
 	if (r->cstale) {
 		cache_hit_close(&px.hit);
 		r->cstale = 0;
 	}
+	if (r->want_bg && !r->bg) {
+		r->bg_pp = pp;
+		r->bg_matched = matched;
+	}
 	return rc;
+}
+
+/*
+ * bg_refresh - stale-while-revalidate (RFC 5861): the stale response
+ * r was answered with is revalidated now that the answer went out and
+ * was logged, before the next request on the connection is read.  Its
+ * output goes to a sink connection; CacheLock or not, one worker at a
+ * time refreshes an entry.
+ */
+static void
+bg_refresh(struct req *r)
+{
+	const struct gw_proxypass *pp = r->bg_pp;
+	struct gw_conn	 sink, *client = r->c;
+	char		 buf[256];
+	int		 keepalive = r->keepalive;
+
+	r->bg_pp = NULL;
+	if (*r->stop)
+		return;
+	conn_init(&sink, -1, buf, sizeof(buf), r->stop);
+	r->c = &sink;
+	r->bg = 1;
+	r->head_sent = 0;
+	r->resp = NULL;
+	r->cstale = r->creval = r->csie = r->clocked = 0;
+	(void)proxy_to(r, pp, r->bg_matched);
+	cache_release(r);
+	r->bg = 0;
+	r->c = client;
+	r->keepalive = keepalive;
 }
 
 /*---------------------------------------------------------------------
@@ -2917,9 +2981,12 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 			scoreboard_set_state(w->sb, w->slot, SB_BUSY);
 		nreq++;
 		r->keepalive = keep_going(r, nreq);
+		r->bg_pp = NULL;
 		st = handle(r);
 		cache_release(r);	/* on every path out of handle */
 		log_request(r, 1, nreq, st != 0 && r->keepalive);
+		if (st == 0 && r->bg_pp != NULL)
+			bg_refresh(r);
 		count_request(r, c.out);
 		c.pin = 0;
 		if (st != 0 || !r->keepalive)

@@ -648,6 +648,7 @@ START_TEST(test_knobs)
 }
 END_TEST
 
+
 START_TEST(test_post_invalidates)
 {
 	struct client	c;
@@ -765,6 +766,44 @@ start_cached_with(const char *root, const char *extra)
  */
 #define URL304	"/size/100?etag=v1&header=Cache-Control:max-age=300" \
 		"&header304=X-Revalidated:yes"
+/*
+ * stale-while-revalidate: a stale response within its window is served
+ * at once, then refreshed (a conditional request, answered 304 with an
+ * s-maxage that outweighs the Age) before the next request on the connection is read, so
+ * that request is a fresh hit.
+ */
+#define SWR	"/size/100?etag=s&header=Age:5&header=Cache-Control:" \
+		"max-age%3D1,stale-while-revalidate%3D600" \
+		"&header304=Cache-Control:s-maxage%3D600" \
+		"&header304=X-Refreshed:yes"
+
+START_TEST(test_swr)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached_with(croot, "CacheHeader On\n");
+	cl_open(&c);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET(SWR), &r) == 200 && is_100(&r), "first GET");
+	REQUIRE(origin_count(&O) == n0 + 1, "first GET not from the origin");
+	REQUIRE(ask(&c, GET(SWR), &r) == 200 && is_100(&r) &&
+	    hv_is(&r, "X-Cache", "HIT from gw.example") &&
+	    hv(&r, "X-Refreshed") == NULL, "stale GET: %d %s", r.status,
+	    hv(&r, "X-Cache"));
+	/* the refresh ran before this request was read */
+	REQUIRE(ask(&c, GET(SWR), &r) == 200 && is_100(&r) &&
+	    hv_is(&r, "X-Refreshed", "yes") &&
+	    hv_is(&r, "X-Cache", "HIT from gw.example"), "refreshed GET");
+	REQUIRE(origin_count(&O) == n0 + 2, "%ld origin requests, not 2",
+	    origin_count(&O) - n0);
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_revalidate_304)
 {
 	struct client	c;
@@ -1004,6 +1043,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_lock);
 	tcase_add_test(tc, test_no_lock);
 	tcase_add_test(tc, test_knobs);
+	tcase_add_test(tc, test_swr);
 	suite_add_tcase(s, tc);
 	return s;
 }
