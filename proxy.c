@@ -121,6 +121,7 @@ struct req {
 	/* the disk cache: root NULL when the request is not cached */
 	struct cache_root	*croot;
 	char			 chost[512];	/* host part of the key */
+	unsigned		 cport;		/* its port, 0: none */
 	char			 ckey[CACHE_DB_URL_MAX];
 	char			 cname[CP_HASH_LEN + 1];
 	/* the entry px.hit came from: ckey, or a variant under it */
@@ -1410,24 +1411,42 @@ cache_prepare(struct req *r)
 	r->hkey = r->ckey;
 	r->hname = r->cname;
 	r->vnames[0] = r->vnonce[0] = '\0';
-	if (r->forward)
-		return;		/* XXX: forward proxy requests not cached */
-	n = cache_policy_enabled(r->cfg, r->vhost, NULL, NULL, 0, r->path,
-	    types);
+	r->cport = 0;
+	if (r->forward) {
+		/* the URI's host and port: Apache's key for proxy requests */
+		char		*colon;
+		unsigned long	 port = 80;
+
+		(void)snprintf(r->chost, sizeof(r->chost), "%s", r->host);
+		if ((colon = strrchr(r->chost, ':')) != NULL &&
+		    strchr(colon, ']') == NULL) {
+			*colon++ = '\0';
+			port = strtoul(colon, NULL, 10);
+			if (port == 0 || port > 65535)
+				return;
+		}
+		r->cport = (unsigned)port;
+		n = cache_policy_enabled(r->cfg, r->vhost, "http", r->chost,
+		    r->cport, r->path, types);
+	} else
+		n = cache_policy_enabled(r->cfg, r->vhost, NULL, NULL, 0,
+		    r->path, types);
 	for (int i = 0; i < n; i++)
 		if (types[i] == GW_CACHE_DISK)
 			disk = 1;
 	if (!disk)
 		return;
-	host = r->vhost->server_name != NULL ? r->vhost->server_name :
-	    r->host[0] != '\0' ? r->host : r->cfg->main.server_name;
-	if (host == NULL || strlen(host) >= sizeof(r->chost))
-		return;
-	(void)snprintf(r->chost, sizeof(r->chost), "%s", host);
+	if (!r->forward) {
+		host = r->vhost->server_name != NULL ? r->vhost->server_name :
+		    r->host[0] != '\0' ? r->host : r->cfg->main.server_name;
+		if (host == NULL || strlen(host) >= sizeof(r->chost))
+			return;
+		(void)snprintf(r->chost, sizeof(r->chost), "%s", host);
+	}
 	/* the path and query are one run of the request-target */
 	tlen = r->rawpath.n + (r->query != NULL ? r->qlen + 1 : 0);
-	if (cache_policy_key(r->ckey, sizeof(r->ckey), "http", r->chost, 0,
-	    r->rawpath.p, tlen, px.cpc.ignore_query_string) < 0 ||
+	if (cache_policy_key(r->ckey, sizeof(r->ckey), "http", r->chost,
+	    r->cport, r->rawpath.p, tlen, px.cpc.ignore_query_string) < 0 ||
 	    cache_policy_hash(r->ckey, strlen(r->ckey), r->cname) == -1)
 		return;
 	r->croot = cache_root_of(r->vhost);
@@ -2049,8 +2068,8 @@ invalidate_one(struct req *r, const char *target, size_t tlen)
 {
 	char	key[CACHE_DB_URL_MAX], name[CP_HASH_LEN + 1];
 
-	if (cache_policy_key(key, sizeof(key), "http", r->chost, 0, target,
-	    tlen, px.cpc.ignore_query_string) < 0 ||
+	if (cache_policy_key(key, sizeof(key), "http", r->chost, r->cport,
+	    target, tlen, px.cpc.ignore_query_string) < 0 ||
 	    cache_policy_hash(key, strlen(key), name) == -1)
 		return;
 	cache_invalidate(r->croot, name);
@@ -2075,7 +2094,7 @@ cache_after(struct req *r)
 	blen = r->rawpath.n + (r->query != NULL ? r->qlen + 1 : 0);
 	for (int i = 0; i < 2; i++) {
 		n = cache_policy_related(r->resp, fields[i], "http", r->chost,
-		    0, r->rawpath.p, blen, target, sizeof(target));
+		    r->cport, r->rawpath.p, blen, target, sizeof(target));
 		if (n > 0)
 			invalidate_one(r, target, (size_t)n);
 	}

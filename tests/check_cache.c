@@ -804,6 +804,45 @@ START_TEST(test_swr)
 }
 END_TEST
 
+/*
+ * A forward proxy (ProxyRequests On) caches by the full URL, and a
+ * CacheEnable/CacheDisable rule may name a scheme and host.
+ */
+START_TEST(test_forward_proxy)
+{
+	struct client	c;
+	struct resp	r;
+	char		req[512], dis[512];
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_gw("ProxyRequests On\n<Proxy *>\nRequire ip 127.0.0.1\n"
+	    "</Proxy>\nCacheRoot \"%s\"\n"
+	    "CacheEnable disk http://127.0.0.1:%d/size/\n"
+	    "CacheDisable http://127.0.0.1:%d/size/7\n", croot, O.port,
+	    O.port);
+	cl_open(&c);
+	(void)snprintf(req, sizeof(req), "GET http://127.0.0.1:%d" URL100
+	    " HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", O.port, O.port);
+	(void)snprintf(dis, sizeof(dis), "GET http://127.0.0.1:%d/size/70?"
+	    "header=Cache-Control:max-age=300 HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:%d\r\n\r\n", O.port, O.port);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, req, &r) == 200 && is_100(&r), "first: %d",
+	    r.status);
+	REQUIRE(ask(&c, req, &r) == 200 && is_100(&r) &&
+	    hv(&r, "Age") != NULL, "second: %d", r.status);
+	REQUIRE(origin_count(&O) == n0 + 1, "a forward proxy hit reached "
+	    "the origin");
+	for (int i = 0; i < 2; i++)
+		REQUIRE(ask(&c, dis, &r) == 200 && r.blen == 70, "disabled %d",
+		    i);
+	REQUIRE(origin_count(&O) == n0 + 3, "CacheDisable URL not honoured");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_revalidate_304)
 {
 	struct client	c;
@@ -1044,6 +1083,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_no_lock);
 	tcase_add_test(tc, test_knobs);
 	tcase_add_test(tc, test_swr);
+	tcase_add_test(tc, test_forward_proxy);
 	suite_add_tcase(s, tc);
 	return s;
 }
