@@ -285,6 +285,57 @@ cache_policy_key(char *buf, size_t len, const char *scheme, const char *host,
 	return sink_end(&s);
 }
 
+/* session_id - is p[0..n) "<id>=..." for one of ids?  Its id length. */
+static size_t
+session_id(const char *p, size_t n, const struct gw_strlist *ids)
+{
+	size_t	l;
+
+	for (; ids != NULL; ids = ids->next) {
+		l = strlen(ids->s);
+		if (l > 0 && l < n && memcmp(p, ids->s, l) == 0 && p[l] == '=')
+			return l;
+	}
+	return 0;
+}
+
+int
+cache_policy_strip_session(const char *target, size_t tlen,
+    const struct gw_strlist *ids, char *out, size_t outlen)
+{
+	struct sink	 s;
+	const char	*q = memchr(target, '?', tlen), *p, *e, *end;
+	size_t		 plen = q != NULL ? (size_t)(q - target) : tlen;
+	int		 first = 1;
+
+	sink_init(&s, out, outlen);
+	/* the path: ";id=value" parameters go, up to a ';' or '/' */
+	for (p = target, end = target + plen; p < end; p = e) {
+		e = p + 1;
+		while (e < end && *e != ';' && *e != '/')
+			e++;
+		if (*p == ';' && session_id(p + 1, (size_t)(e - p - 1), ids))
+			continue;
+		sink_put(&s, p, (size_t)(e - p));
+	}
+	if (q == NULL)
+		return sink_end(&s);
+	sink_put(&s, "?", 1);
+	/* the query: "id=value" members go, with their '&' */
+	for (p = q + 1, end = target + tlen; p <= end; p = e + 1) {
+		e = memchr(p, '&', (size_t)(end - p));
+		if (e == NULL)
+			e = end;
+		if (session_id(p, (size_t)(e - p), ids))
+			continue;
+		if (!first)
+			sink_put(&s, "&", 1);
+		sink_put(&s, p, (size_t)(e - p));
+		first = 0;
+	}
+	return sink_end(&s);
+}
+
 /* Apache's alphabet for the hash, in its order (cache_util.c). */
 static const char enc_table[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@";

@@ -80,6 +80,15 @@ int	cache_policy_key(char *buf, size_t len, const char *scheme,
 	    const char *host, unsigned port, const char *target, size_t tlen,
 	    int ignore_query);
 
+/*
+ * cache_policy_strip_session - target (origin form) without the session
+ * identifiers of CacheIgnoreURLSessionIdentifiers: ";id=value" path
+ * parameters and "id=value" query members, as Apache leaves them out
+ * of the key.  Returns the length written to out, or -1 (too small).
+ */
+int	cache_policy_strip_session(const char *target, size_t tlen,
+	    const struct gw_strlist *ids, char *out, size_t outlen);
+
 /* cache_policy_hash - MD5 of key as Apache's 22 characters; 0 or -1. */
 int	cache_policy_hash(const char *key, size_t keylen,
 	    char out[CP_HASH_LEN + 1]);

@@ -122,6 +122,7 @@ struct req {
 	struct cache_root	*croot;
 	char			 chost[512];	/* host part of the key */
 	unsigned		 cport;		/* its port, 0: none */
+	const char		*cscheme;	/* its scheme */
 	char			 ckey[CACHE_DB_URL_MAX];
 	char			 cname[CP_HASH_LEN + 1];
 	/* the entry px.hit came from: ckey, or a variant under it */
@@ -1394,6 +1395,61 @@ build_response(struct req *r, const struct http_msg *rm, int chunk_out,
  */
 
 /*
+ * key_base - CacheKeyBaseURL: the scheme, host and port of url go into
+ * the keys of reverse-proxied requests instead of the server's own.
+ */
+static int
+key_base(struct req *r, const char *url)
+{
+	const char	*h, *e, *colon;
+	unsigned long	 port = 0;
+
+	if ((h = strstr(url, "://")) == NULL)
+		return -1;
+	r->cscheme = strncasecmp(url, "https", 5) == 0 ? "https" : "http";
+	h += 3;
+	e = h + strcspn(h, "/");
+	if ((colon = memchr(h, ':', (size_t)(e - h))) != NULL &&
+	    memchr(h, ']', (size_t)(e - h)) == NULL) {
+		port = strtoul(colon + 1, NULL, 10);
+		e = colon;
+	}
+	if ((size_t)(e - h) >= sizeof(r->chost) || e == h || port > 65535)
+		return -1;
+	memcpy(r->chost, h, (size_t)(e - h));
+	r->chost[e - h] = '\0';
+	r->cport = (unsigned)port;
+	return 0;
+}
+
+/*
+ * make_key - the cache key of target (origin form) on r's host, and
+ * its hash name: without CacheIgnoreURLSessionIdentifiers' parameters,
+ * without the query under CacheIgnoreQueryString.  0 or -1.
+ */
+static int
+make_key(const struct req *r, const char *target, size_t tlen, char *key,
+    size_t keylen, char name[CP_HASH_LEN + 1])
+{
+	char	stripped[8192];
+	int	n;
+
+	if (px.cpc.ignore_url_session_identifiers != NULL) {
+		if ((n = cache_policy_strip_session(target, tlen,
+		    px.cpc.ignore_url_session_identifiers, stripped,
+		    sizeof(stripped))) < 0)
+			return -1;
+		target = stripped;
+		tlen = (size_t)n;
+	}
+	if (cache_policy_key(key, keylen, r->cscheme, r->chost, r->cport,
+	    target, tlen, px.cpc.ignore_query_string) < 0 ||
+	    cache_policy_hash(key, strlen(key), name) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * cache_prepare - is r's URL cached on disk (CacheEnable/CacheDisable)
  * and its root open?  Then r->croot, the key and its hash name are set.
  * The key's host is the vhost's ServerName, else the Host.
@@ -1443,11 +1499,14 @@ cache_prepare(struct req *r)
 			return;
 		(void)snprintf(r->chost, sizeof(r->chost), "%s", host);
 	}
+	r->cscheme = "http";
+	if (!r->forward && px.cpc.key_base_url != NULL &&
+	    key_base(r, px.cpc.key_base_url) == -1)
+		return;
 	/* the path and query are one run of the request-target */
 	tlen = r->rawpath.n + (r->query != NULL ? r->qlen + 1 : 0);
-	if (cache_policy_key(r->ckey, sizeof(r->ckey), "http", r->chost,
-	    r->cport, r->rawpath.p, tlen, px.cpc.ignore_query_string) < 0 ||
-	    cache_policy_hash(r->ckey, strlen(r->ckey), r->cname) == -1)
+	if (make_key(r, r->rawpath.p, tlen, r->ckey, sizeof(r->ckey),
+	    r->cname) == -1)
 		return;
 	r->croot = cache_root_of(r->vhost);
 }
@@ -2068,11 +2127,8 @@ invalidate_one(struct req *r, const char *target, size_t tlen)
 {
 	char	key[CACHE_DB_URL_MAX], name[CP_HASH_LEN + 1];
 
-	if (cache_policy_key(key, sizeof(key), "http", r->chost, r->cport,
-	    target, tlen, px.cpc.ignore_query_string) < 0 ||
-	    cache_policy_hash(key, strlen(key), name) == -1)
-		return;
-	cache_invalidate(r->croot, name);
+	if (make_key(r, target, tlen, key, sizeof(key), name) == 0)
+		cache_invalidate(r->croot, name);
 }
 
 /*

@@ -843,6 +843,42 @@ START_TEST(test_forward_proxy)
 }
 END_TEST
 
+/*
+ * CacheKeyBaseURL: two virtual hosts with the same base share entries;
+ * CacheIgnoreURLSessionIdentifiers: a session id is not in the key.
+ */
+START_TEST(test_key_knobs)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_gw("CacheRoot \"%s\"\nCacheEnable disk /\n"
+	    "CacheKeyBaseURL http://shared.example/\n"
+	    "CacheIgnoreURLSessionIdentifiers sid jsessionid\n"
+	    "<VirtualHost *>\nServerName a.example\n"
+	    "ProxyPass / http://127.0.0.1:%d/\n</VirtualHost>\n"
+	    "<VirtualHost *>\nServerName b.example\n"
+	    "ProxyPass / http://127.0.0.1:%d/\n</VirtualHost>\n", croot,
+	    O.port, O.port);
+	cl_open(&c);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, "GET " URL100 "&sid=1 HTTP/1.1\r\n"
+	    "Host: a.example\r\n\r\n", &r) == 200 && is_100(&r), "a");
+	REQUIRE(ask(&c, "GET " URL100 "&sid=2 HTTP/1.1\r\n"
+	    "Host: b.example\r\n\r\n", &r) == 200 && is_100(&r) &&
+	    hv(&r, "Age") != NULL, "b");
+	REQUIRE(ask(&c, "GET /size/100;jsessionid=7?header=Cache-Control:"
+	    "max-age=300 HTTP/1.1\r\nHost: a.example\r\n\r\n", &r) == 200 &&
+	    is_100(&r), "path parameter");
+	REQUIRE(origin_count(&O) == n0 + 1, "%ld origin requests, not 1",
+	    origin_count(&O) - n0);
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_revalidate_304)
 {
 	struct client	c;
@@ -1084,6 +1120,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_knobs);
 	tcase_add_test(tc, test_swr);
 	tcase_add_test(tc, test_forward_proxy);
+	tcase_add_test(tc, test_key_knobs);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -161,6 +161,31 @@ START_TEST(test_key)
 }
 END_TEST
 
+START_TEST(test_strip_session)
+{
+	struct gw_strlist	sid = { NULL, (char *)"sid" };
+	struct gw_strlist	js = { &sid, (char *)"jsessionid" };
+	char			out[256];
+	int			n;
+
+#define STRIP(t)	(n = cache_policy_strip_session(t, strlen(t), &js, \
+			    out, sizeof(out)), out[n < 0 ? 0 : n] = '\0', n)
+	ck_assert_int_ge(STRIP("/a;jsessionid=123/b?x=1&sid=9&y=2"), 0);
+	ck_assert_str_eq(out, "/a/b?x=1&y=2");
+	ck_assert_int_ge(STRIP("/a;jsessionid=1;v=2?sid=1"), 0);
+	ck_assert_str_eq(out, "/a;v=2?");
+	ck_assert_int_ge(STRIP("/a?sidx=1&xsid=2"), 0);
+	ck_assert_str_eq(out, "/a?sidx=1&xsid=2");
+	ck_assert_int_ge(STRIP("/plain"), 0);
+	ck_assert_str_eq(out, "/plain");
+	ck_assert_int_ge(STRIP("/a?"), 0);
+	ck_assert_str_eq(out, "/a?");
+	ck_assert_int_eq(cache_policy_strip_session("/abc", 4, &js, out, 3),
+	    -1);
+#undef STRIP
+}
+END_TEST
+
 START_TEST(test_key_short)
 {
 	char	buf[38];
@@ -2315,6 +2340,7 @@ cache_policy_suite(void)
 	tcase_set_timeout(k, 30);
 	LOOP(k, test_key, keys);
 	tcase_add_test(k, test_key_short);
+	tcase_add_test(k, test_strip_session);
 	LOOP(k, test_hash_path, hashes);
 	tcase_add_test(k, test_hash);
 	LOOP(k, test_enabled, enables);
