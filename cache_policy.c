@@ -43,12 +43,14 @@ cache_policy_conf_init(struct cp_conf *c)
 void
 cache_policy_conf_vhost(struct cp_conf *c, const struct gw_vhost *v)
 {
-	const struct gw_cache_conf *k;
-
 	cache_policy_conf_init(c);
-	if (v == NULL)
-		return;
-	k = &v->cache_conf;
+	if (v != NULL)
+		cache_policy_conf_apply(c, &v->cache_conf);
+}
+
+void
+cache_policy_conf_apply(struct cp_conf *c, const struct gw_cache_conf *k)
+{
 	KNOB(default_expire, default_expire, GW_UNSET);
 	KNOB(max_expire, max_expire, GW_UNSET);
 	KNOB(min_expire, min_expire, GW_UNSET);

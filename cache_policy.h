@@ -63,6 +63,8 @@ void	cache_policy_conf_init(struct cp_conf *);
  */
 void	cache_policy_conf_vhost(struct cp_conf *out,
 	    const struct gw_vhost *v);
+/* cache_policy_conf_apply - the settings k sets (a section's) over *c. */
+void	cache_policy_conf_apply(struct cp_conf *, const struct gw_cache_conf *);
 
 /*---------------------------------------------------------------------
  * Keys and file names (Apache cache_storage.c, cache_util.c)

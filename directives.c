@@ -1510,14 +1510,18 @@ cache_conf(struct gw_parse *p)
 
 #define KNOB(p, d)	((char *)cache_conf(p) + (d)->offset)
 
-/* dir_knob - XXX: knobs in a section are kept, not applied yet. */
+
+/*
+ * dir_knob - a cache knob in <Directory>: kept, but no proxied request
+ * is ever in a directory, so it says so.
+ */
 static void
 dir_knob(struct gw_parse *p, const struct gw_directive *d)
 {
-	if (p->dir != NULL)
-		conf_warn(p, "%s in %s is not yet in effect there: the "
-		    "server's value applies", d->name,
-		    directives_ctx_name(p->ctx));
+	if (p->dir != NULL && p->dir->kind == GW_DIR_DIRECTORY)
+		conf_warn(p, "%s in <Directory> has no effect: proxied "
+		    "requests are in no directory (use <Location> or "
+		    "<Proxy>)", d->name);
 }
 
 static const char *

@@ -1450,12 +1450,45 @@ make_key(const struct req *r, const char *target, size_t tlen, char *key,
 }
 
 /*
- * cache_prepare - is r's URL cached on disk (CacheEnable/CacheDisable)
- * and its root open?  Then r->croot, the key and its hash name are set.
- * The key's host is the vhost's ServerName, else the Host.
+ * cache_conf_of - the caching knobs for r: its vhost's, then those set
+ * in the <Proxy> sections matching the backend URL, then in the
+ * <Location> sections matching the path (Apache merges directory-like
+ * sections before locations), main server's sections first.
  */
 static void
-cache_prepare(struct req *r)
+cache_conf_of(const struct req *r, const char *url)
+{
+	const struct gw_vhost	*vs[2] = { &r->cfg->main, r->vhost };
+	const struct gw_dir	*d;
+
+	cache_policy_conf_vhost(&px.cpc, r->vhost);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 2; i++) {
+			if (i == 1 && vs[1] == vs[0])
+				break;
+			for (d = vs[i]->dirs; d != NULL; d = d->next) {
+				if (pass == 0 && (d->kind != GW_DIR_PROXY ||
+				    url == NULL ||
+				    !proxy_section_matches(d, url)))
+					continue;
+				if (pass == 1 && (d->kind != GW_DIR_LOCATION ||
+				    d->is_regex ||
+				    rules_prefix(d->match, r->path) == 0))
+					continue;
+				cache_policy_conf_apply(&px.cpc,
+				    &d->cache_conf);
+			}
+		}
+}
+
+/*
+ * cache_prepare - is r's URL, going to the backend url, cached on disk
+ * (CacheEnable/CacheDisable) and its root open?  Then r->croot, the key
+ * and its hash name are set.  The key's host is the vhost's ServerName,
+ * else the Host.
+ */
+static void
+cache_prepare(struct req *r, const char *url)
 {
 	enum gw_cache_type	 types[2];
 	const char		*host;
@@ -1463,7 +1496,7 @@ cache_prepare(struct req *r)
 	int			 n, disk = 0;
 
 	r->croot = NULL;
-	cache_policy_conf_vhost(&px.cpc, r->vhost);
+	cache_conf_of(r, url);
 	r->hkey = r->ckey;
 	r->hname = r->cname;
 	r->vnames[0] = r->vnonce[0] = '\0';
@@ -2532,7 +2565,7 @@ to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 	if (r->cfg->limit_request_body > 0 && r->m.body == HTTP_BODY_LENGTH &&
 	    r->m.content_length > (uint64_t)r->cfg->limit_request_body)
 		return send_error(r, 413, NULL);
-	cache_prepare(r);
+	cache_prepare(r, url);
 	if (r->croot != NULL && (r->m.mcode == HTTP_M_GET ||
 	    r->m.mcode == HTTP_M_HEAD) && cache_serve(r, &rc))
 		return rc;

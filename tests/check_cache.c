@@ -620,6 +620,7 @@ START_TEST(test_knobs)
 	start_gw("CacheRoot \"%s\"\nCacheEnable disk /\n"
 	    "CacheMaxFileSize 50\nCacheIgnoreQueryString On\n"
 	    "CacheIgnoreNoLastMod On\nCacheDefaultExpire 300\n"
+	    "<Location /size/20>\nCacheMaxFileSize 0\n</Location>\n"
 	    "ProxyPass / http://127.0.0.1:%d/\n", croot, O.port);
 	cl_open(&c);
 	/* CacheMaxFileSize 50: 100 bytes are not stored */
@@ -643,6 +644,12 @@ START_TEST(test_knobs)
 	REQUIRE(ask(&c, GET("/size/30"), &r) == 200 && r.blen == 30 &&
 	    hv(&r, "Age") != NULL, "30 bytes again");
 	REQUIRE(origin_count(&O) == n0 + 1, "CacheDefaultExpire not used");
+	/* a <Location>'s own CacheMaxFileSize: nothing stored there */
+	n0 = origin_count(&O);
+	for (int i = 0; i < 2; i++)
+		REQUIRE(ask(&c, GET("/size/20"), &r) == 200 && r.blen == 20,
+		    "in <Location> %d", i);
+	REQUIRE(origin_count(&O) == n0 + 2, "<Location> knob not applied");
 	cl_close(&c);
 	resp_free(&r);
 }

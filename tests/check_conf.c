@@ -1198,14 +1198,9 @@ START_TEST(test_cache_knob_sections)
 	    "</VirtualHost>\n", &n);
 	ck_assert_msg(c != NULL, "errors: %s", errs);
 	ck_assert_str_eq(errs,
-	    "test.conf:3: warning: CacheMaxExpire in <Location> is not yet "
-	    "in effect there: the server's value applies\n"
-	    "test.conf:5: warning: CacheStaleOnError in <Location> is not "
-	    "yet in effect there: the server's value applies\n"
-	    "test.conf:9: warning: CacheMaxFileSize in <Proxy> is not yet in "
-	    "effect there: the server's value applies\n"
 	    "test.conf:12: warning: CacheLastModifiedFactor in <Directory> "
-	    "is not yet in effect there: the server's value applies\n");
+	    "has no effect: proxied requests are in no directory (use "
+	    "<Location> or <Proxy>)\n");
 	d = c->main.dirs;
 	ck_assert_int_eq(d->cache_conf.max_expire, 30);
 	ck_assert_int_eq(d->cache_conf.stale_on_error, 0);
@@ -1256,8 +1251,6 @@ static const struct {
 	  "CacheMaxFileSize (100): no response will be stored\n" },
 	{ "Listen 80\n<Location /a>\nCacheMaxExpire 0\n</Location>\n"
 	  "CacheMinExpire 5\n",
-	  "test.conf:3: warning: CacheMaxExpire in <Location> is not yet in "
-	  "effect there: the server's value applies\n"
 	  "test.conf:3: warning: CacheMinExpire (5) is above CacheMaxExpire "
 	  "(0): every lifetime they bound becomes 0\n" },
 	/* Apache drops names after None, in the same server */
