@@ -1330,7 +1330,15 @@ cache_policy_age(const struct http_msg *m)
 	if (i < 0)
 		return 0;
 	list = m->headers[i].value;
-	if (!list_next(&list, &first) || (a = delta(first)) < 0)
+	if (!list_next(&list, &first))
+		return 0;
+	/* "7200;foo=bar": a parameter after the seconds is ignored */
+	for (size_t k = 0; k < first.n; k++)
+		if (first.p[k] == ';') {
+			first.n = k;
+			break;
+		}
+	if ((a = delta(first)) < 0)
 		return 0;
 	return a;
 }

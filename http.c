@@ -291,8 +291,14 @@ framing(struct http_msg *m, int bad, int is_request)
 		return HTTP_OK;
 	}
 	if (te != 0) {
-		if (!is_request)	/* read until close (RFC 9112 6.3) */
-			return fail(m, bad, "unsupported transfer coding");
+		if (!is_request) {
+			/* chunked last frames it, else read until close
+			   (RFC 9112 6.3); the other codings are the
+			   content's, which the cache keeps as it came */
+			m->body = te == 3 ? HTTP_BODY_CHUNKED :
+			    HTTP_BODY_CLOSE;
+			return HTTP_OK;
+		}
 		return fail(m, te == 3 ? 501 : 400, te == 3 ?
 		    "unsupported transfer coding" : "chunked is not the "
 		    "final transfer coding");

@@ -2336,13 +2336,13 @@ read_response_head(struct req *r, struct gw_conn *be, struct http_msg *rm,
 		pr = http_parse_response(be->buf + be->start,
 		    conn_pending(be), r->m.mcode, rm);
 		if (pr == HTTP_OK) {
-			if (rm->status == 100 || (rm->status >= 102 &&
-			    rm->status < 200 && rm->status != 103)) {
+			if (rm->status == 100) {
 				conn_consume(be, rm->head_len);
-				continue;	/* absorbed */
+				continue;	/* ours to send, or not */
 			}
-			if (rm->status == 103) {
-				/* early hints go on to 1.1 clients */
+			if (rm->status >= 102 && rm->status < 200) {
+				/* 102, 103 ...: on to 1.1 clients (RFC
+				   9110 15.2: a proxy forwards 1xx) */
 				if (r->m.version == 11 && conn_write(r->c,
 				    be->buf + be->start, rm->head_len,
 				    timeout_ms(r->cfg)) == -1)

@@ -688,7 +688,9 @@ static const struct {
 	{ "Age: 0, 7200\n", 0 },
 	{ "Age: 7200\nAge: 0\n", 7200 },
 	{ "Age: 0\nAge: 7200\n", 0 },
-	{ "Age: 7200;foo=bar\n", 0 },
+	{ "Age: 7200;foo=bar\n", 7200 },
+	{ "Age: 7200;\n", 7200 },
+	{ "Age: ;7200\n", 0 },
 	{ "Age: \n", 0 },
 };
 

@@ -269,6 +269,13 @@ START_TEST(test_responses)
 	ck_assert_int_eq(resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
 	    "chunked\r\n\r\n", HTTP_M_GET), HTTP_OK);
 	ck_assert_int_eq(m.body, HTTP_BODY_CHUNKED);
+	/* chunked not final, or not there: read until close (9112 6.3) */
+	ck_assert_int_eq(resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	    "gzip\r\n\r\n", HTTP_M_GET), HTTP_OK);
+	ck_assert_int_eq(m.body, HTTP_BODY_CLOSE);
+	ck_assert_int_eq(resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	    "chunked, gzip\r\n\r\n", HTTP_M_GET), HTTP_OK);
+	ck_assert_int_eq(m.body, HTTP_BODY_CLOSE);
 	ck_assert_int_eq(resp("HTTP/1.1 404\r\n\r\n", HTTP_M_GET), HTTP_OK);
 	ck_assert_int_eq(m.status, 404);
 	ck_assert_uint_eq(m.reason.n, 0);
@@ -282,7 +289,6 @@ static const char *const bad_resp[] = {
 	    "chunked\r\n\r\n",
 	"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 4\r\n\r\n",
 	"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-	"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
 	"HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n",
 	"HTTP/1.1 200 OK\r\nX : a\r\n\r\n",
 	"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",

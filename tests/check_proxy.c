@@ -321,6 +321,15 @@ raw_answer(int fd)
 		    "\r\nConnection: close\r\n\r\n") == 0)
 			(void)write_all(fd, eofbody, sizeof(eofbody));
 	}
+	else if (strcmp(path, "/interim") == 0)
+		(void)write_str(fd, "HTTP/1.1 100 Continue\r\n\r\n"
+		    "HTTP/1.1 102 Processing\r\n\r\n"
+		    "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; "
+		    "rel=preload\r\n\r\n"
+		    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	else if (strcmp(path, "/gzip") == 0)
+		(void)write_str(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+		    "gzip\r\n\r\nnot really gzip");
 	/* "/close" and anything else: no answer at all */
 	(void)shutdown(fd, SHUT_WR);
 }
@@ -1339,6 +1348,49 @@ START_TEST(test_backend_bad_answers)
 		    "GET %s: body \"%s\", want the ErrorDocument", paths[i],
 		    r.body);
 	}
+	resp_free(&r);
+}
+END_TEST
+
+/*
+ * Interim responses: 100 is the gateway's own business (absorbed), the
+ * others (102, 103) reach an HTTP/1.1 client before the final answer.
+ */
+START_TEST(test_interim)
+{
+	struct client	c;
+	struct resp	r = { 0 };
+
+	start_raw();
+	start_gw("ProxyPass /raw/ http://127.0.0.1:%d/\n", RAW.port);
+	cl_open(&c);
+	REQUIRE(cl_sends(&c, "GET /raw/interim HTTP/1.1\r\nHost: gw.example"
+	    "\r\n\r\n") == 0, "send");
+	REQUIRE(read_resp(&c, &r, 0) == 0 && r.status == 102, "first: %d",
+	    r.status);
+	REQUIRE(read_resp(&c, &r, 0) == 0 && r.status == 103 &&
+	    strstr(r.head, "Link: </s.css>; rel=preload\r\n") != NULL,
+	    "second: %d", r.status);
+	REQUIRE(read_resp(&c, &r, 0) == 0 && r.status == 200 &&
+	    strcmp(r.body, "ok") == 0, "final: %d", r.status);
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/*
+ * A response whose transfer coding is not chunked is delimited by the
+ * close (RFC 9112 6.3): relayed whole, not refused.
+ */
+START_TEST(test_unknown_coding)
+{
+	struct resp	r = { 0 };
+
+	start_raw();
+	start_gw("ProxyPass /raw/ http://127.0.0.1:%d/\n", RAW.port);
+	REQUIRE(exchange("GET /raw/gzip HTTP/1.1\r\nHost: gw.example\r\n\r\n",
+	    &r) == 200 && r.complete && strcmp(r.body, "not really gzip") == 0,
+	    "status %d, body \"%s\"", r.status, r.body);
 	resp_free(&r);
 }
 END_TEST
@@ -2858,6 +2910,8 @@ proxy_suite(void)
 	tcase_add_test(tc, test_backend_body_timeout);
 	tcase_add_test(tc, test_backend_bad_answers);
 	tcase_add_test(tc, test_backend_cut_body);
+	tcase_add_test(tc, test_interim);
+	tcase_add_test(tc, test_unknown_coding);
 	tcase_add_test(tc, test_sink_control);
 	tcase_add_loop_test(tc, test_malformed, 0,
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
