@@ -81,6 +81,8 @@ static struct {
 	struct http_header keep[HTTP_MAX_HEADERS];
 	char		 shead[CACHE_HEAD_MAX];	/* head to store */
 	struct http_msg	 sm;		/* hit.head, parsed */
+	char		 xhdr[4096];	/* fields for this client only */
+	size_t		 xhdr_len;
 } px;
 
 /* One request and what has been decided about it. */
@@ -1496,6 +1498,7 @@ cache_prepare(struct req *r, const char *url)
 	int			 n, disk = 0;
 
 	r->croot = NULL;
+	px.xhdr_len = 0;
 	cache_conf_of(r, url);
 	r->hkey = r->ckey;
 	r->hname = r->cname;
@@ -1663,6 +1666,7 @@ send_cached(struct req *r, int64_t age)
 	if (buf_printf(px.obuf, PROXY_BUF, &len, "Age: %lld\r\n"
 	    "Content-Length: %llu\r\n", (long long)age,
 	    (unsigned long long)blen) == -1 ||
+	    buf_add(px.obuf, PROXY_BUF, &len, px.xhdr, px.xhdr_len) == -1 ||
 	    cache_status(r, px.obuf, PROXY_BUF, &len) == -1 ||
 	    buf_printf(px.obuf, PROXY_BUF, &len, "%s\r\n", !r->keepalive ?
 	    "Connection: close\r\n" : r->m.version == 10 ?
@@ -1713,6 +1717,7 @@ send_not_modified(struct req *r, int64_t age)
 	}
 	if (buf_printf(px.obuf, PROXY_BUF, &len, "Age: %lld\r\n",
 	    (long long)age) == -1 ||
+	    buf_add(px.obuf, PROXY_BUF, &len, px.xhdr, px.xhdr_len) == -1 ||
 	    cache_status(r, px.obuf, PROXY_BUF, &len) == -1 ||
 	    buf_printf(px.obuf, PROXY_BUF, &len, "%s\r\n", !r->keepalive ?
 	    "Connection: close\r\n" : r->m.version == 10 ?
@@ -2010,13 +2015,13 @@ copy_body(struct cache_put *p)
 }
 
 /*
- * revalidated - the origin answered our validators with 304 (rm): when
- * it is for the stored response (RFC 9111 4.3.4), the stored fields are
- * updated by it (4.3.4, 3.2) and stored again - a new body file renamed
- * over the old one, never the old one changed in place, since another
- * worker may be reading it - and the stored response (or a 304 for the
- * client's own conditional) goes out.  A 304 for something else: the
- * entry goes and the client gets 502.
+ * revalidated - the origin answered our validators with a 304 (rm) for
+ * the stored response (RFC 9111 4.3.4, checked by forward): the stored
+ * fields are updated by it (3.2) and stored again - a new body file
+ * renamed over the old one, never the old one changed in place, since
+ * another worker may be reading it - and the stored response (or a 304
+ * for the client's own conditional) goes out, with the Set-Cookie
+ * fields of the 304, which were meant for this client (never stored).
  */
 static int
 revalidated(struct req *r, const struct http_msg *rm)
@@ -2026,14 +2031,26 @@ revalidated(struct req *r, const struct http_msg *rm)
 	size_t		 len = 0;
 	int		 n;
 
-	if (!cache_policy_304_matches(&px.sm, rm)) {
-		log_msg(GW_LOG_WARN, "cache: a 304 for %s does not match the "
-		    "stored response; entry removed", r->hkey);
-		cache_invalidate(r->croot, r->hname);
-		return send_error(r, 502, NULL);
-	}
 	r->xcache = "REVALIDATE";
 	r->xdetail = "conditional cache hit: entity refreshed";
+	for (int i = 0; i < rm->nheaders; i++) {
+		struct http_slice k = rm->headers[i].name;
+		struct http_slice v = rm->headers[i].value;
+		size_t old = px.xhdr_len;
+
+		if (!http_slice_caseeq(k, "Set-Cookie") &&
+		    !http_slice_caseeq(k, "Set-Cookie2"))
+			continue;
+		if (buf_add(px.xhdr, sizeof(px.xhdr), &px.xhdr_len, k.p,
+		    k.n) == -1 || buf_add(px.xhdr, sizeof(px.xhdr),
+		    &px.xhdr_len, ": ", 2) == -1 || buf_add(px.xhdr,
+		    sizeof(px.xhdr), &px.xhdr_len, v.p, v.n) == -1 ||
+		    buf_add(px.xhdr, sizeof(px.xhdr), &px.xhdr_len, "\r\n",
+		    2) == -1) {
+			px.xhdr_len = old;	/* too many: the rest go */
+			break;
+		}
+	}
 	if ((n = cache_policy_merge(&px.cpc, &px.sm, rm, px.keep,
 	    HTTP_MAX_HEADERS)) < 0 || buf_printf(px.shead, sizeof(px.shead),
 	    &len, "HTTP/1.1 %d ", px.sm.status) == -1 || buf_add(px.shead,
@@ -2099,7 +2116,8 @@ store_begin(struct req *r, const struct http_msg *rm)
 	}
 	if (rm->body == HTTP_BODY_LENGTH &&
 	    (rm->content_length > px.cpc.max_file_size ||
-	    rm->content_length < px.cpc.min_file_size)) {
+	    (rm->content_length < px.cpc.min_file_size &&
+	    rm->status != 204))) {
 		log_msg(GW_LOG_DEBUG, "cache: not storing %s: its %llu bytes "
 		    "are outside CacheMinFileSize..CacheMaxFileSize", r->ckey,
 		    (unsigned long long)rm->content_length);
@@ -2149,7 +2167,8 @@ store_begin(struct req *r, const struct http_msg *rm)
 	if (cache_put_begin(&px.put, r->croot, name, key, &meta,
 	    px.shead, len) == -1)
 		return -1;
-	px.put.min_body = px.cpc.min_file_size;
+	/* CacheMinFileSize is for bodies: not for a 204, which has none */
+	px.put.min_body = rm->status == 204 ? 0 : px.cpc.min_file_size;
 	px.put.max_body = px.cpc.max_file_size;
 	return 0;
 }
@@ -2193,7 +2212,8 @@ cache_after(struct req *r)
  * Forwarding
  */
 
-enum fwd { FWD_DONE, FWD_RETRY, FWD_CLOSE };
+/* FWD_REFETCH: ask again without our validators (a 304 not for us) */
+enum fwd { FWD_DONE, FWD_RETRY, FWD_CLOSE, FWD_REFETCH };
 
 /* send_continue - "100 Continue" once, if the client waits for it. */
 static int
@@ -2464,6 +2484,18 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	}
 	be.pin = rm->head_len;		/* the head stays for the log */
 	conn_consume(&be, rm->head_len);
+	if (r->cstale && r->creval && rm->status == 304 &&
+	    !cache_policy_304_matches(&px.sm, rm)) {
+		/* RFC 9111 4.3.4: it selects nothing we hold: the entry
+		   goes, and the request is asked again plainly */
+		log_msg(GW_LOG_INFO, "cache: a 304 for %s does not match the "
+		    "stored response; entry removed, asking again", r->hkey);
+		cache_invalidate(r->croot, r->hname);
+		cache_hit_close(&px.hit);
+		r->cstale = r->creval = r->csie = 0;
+		(void)close(fd);
+		return FWD_REFETCH;
+	}
 	if (r->cstale && r->creval && rm->status == 304) {
 		/* our validators held: the stored response, refreshed */
 		rc = revalidated(r, rm);
@@ -2550,7 +2582,7 @@ to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 {
 	struct backend	 b;
 	char		 url[8192];
-	int		 fd, reused, ms, attempt, rc;
+	int		 fd, reused, ms, attempt, rc, refetched = 0;
 	enum fwd	 f;
 
 	if (parse_backend(pp->url, &b) == -1 ||
@@ -2606,6 +2638,13 @@ to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 		f = forward(r, pp, &b, matched, fd, reused);
 		if (f == FWD_RETRY)
 			continue;
+		if (f == FWD_REFETCH && !refetched) {
+			refetched = 1;	/* once, and not a retry */
+			attempt--;
+			continue;
+		}
+		if (f == FWD_REFETCH)
+			f = FWD_CLOSE;
 		cache_after(r);
 		if (f == FWD_DONE)
 			health_clear(b.hostport);

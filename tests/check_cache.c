@@ -940,6 +940,71 @@ START_TEST(test_revalidate_304)
 END_TEST
 
 /*
+ * A 304 that selects nothing we hold (another ETag) is not merged: the
+ * entry goes and the request is asked again without validators.  (The
+ * key ignores the query, so the query words can change the origin's
+ * answers under one entry.)
+ */
+START_TEST(test_304_mismatch)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached_with(croot, "CacheIgnoreQueryString On\n");
+	cl_open(&c);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET("/size/100?etag=v1&header=Cache-Control:"
+	    "max-age=0"), &r) == 200 && is_100(&r), "first GET");
+	REQUIRE(ask(&c, GET("/size/100?ifstatus=304&header=ETag:%22v2%22"
+	    "&header=Cache-Control:max-age=0"), &r) == 200 && is_100(&r) &&
+	    hv_is(&r, "ETag", "\"v2\""), "after a foreign 304: %d %s",
+	    r.status, hv(&r, "ETag"));
+	REQUIRE(origin_count(&O) == n0 + 3, "%ld origin requests, not 3",
+	    origin_count(&O) - n0);
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/*
+ * A 304's Set-Cookie goes to the client whose request was revalidated,
+ * and is never stored for others; a 204 is stored though it has no
+ * body (CacheMinFileSize is about bodies).
+ */
+#define COOKIE	"/size/100?etag=c&header=Cache-Control:max-age=0" \
+		"&header304=Set-Cookie:a%3Dc" \
+		"&header304=Cache-Control:s-maxage%3D300"
+
+START_TEST(test_304_cookie_and_204)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	REQUIRE(ask(&c, GET(COOKIE), &r) == 200 && hv(&r, "Set-Cookie") ==
+	    NULL, "first GET");
+	REQUIRE(ask(&c, GET(COOKIE), &r) == 200 && is_100(&r) &&
+	    hv_is(&r, "Set-Cookie", "a=c"), "revalidated: Set-Cookie %s",
+	    hv(&r, "Set-Cookie"));
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET(COOKIE), &r) == 200 && is_100(&r) &&
+	    hv(&r, "Set-Cookie") == NULL, "the cookie was stored");
+	REQUIRE(origin_count(&O) == n0, "the refreshed entry is not fresh");
+	for (int i = 0; i < 2; i++)
+		REQUIRE(ask(&c, GET("/status/204?header=Cache-Control:"
+		    "max-age=300"), &r) == 204, "204 %d: %d", i, r.status);
+	REQUIRE(origin_count(&O) == n0 + 1, "a 204 was not stored");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/*
  * Revalidation answered 200 (the origin ignores our If-None-Match):
  * the new response replaces the stored one.  The origin's "/" page
  * echoes the request head, so the stored body says whether it is the
@@ -1128,6 +1193,8 @@ cache_suite(void)
 	tcase_add_test(tc, test_swr);
 	tcase_add_test(tc, test_forward_proxy);
 	tcase_add_test(tc, test_key_knobs);
+	tcase_add_test(tc, test_304_mismatch);
+	tcase_add_test(tc, test_304_cookie_and_204);
 	suite_add_tcase(s, tc);
 	return s;
 }
