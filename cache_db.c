@@ -1445,3 +1445,98 @@ cache_db_set_test_hook(void (*fn)(const char *))
 {
 	test_hook = fn;
 }
+
+/*--------------------------------------------------------------------
+ * Tools (gwcacheclean): join, look up by name, failchk alone
+ */
+
+struct cache_db *
+cache_db_tool_open(const char *root, const struct cache_db_opts *in,
+    char *err, size_t errlen)
+{
+	struct cache_db_opts	 o;
+	struct cache_db		*h;
+	char			 home[HOME_MAX];
+	int			 rc;
+
+	opts_fill(&o, in);
+	if (home_path(home, sizeof(home), root, err, errlen) == -1)
+		return NULL;
+	if ((h = handle_new(home, 0)) == NULL) {
+		set_err(err, errlen, "%s: %s", home, strerror(errno));
+		return NULL;
+	}
+	if ((rc = db_env_create(&h->env, 0)) != 0 ||
+	    (rc = env_setup(h, &o)) != 0 ||
+	    (rc = h->env->open(h->env, home, ENV_FLAGS, 0)) != 0 ||
+	    (rc = open_dbs(h, 0)) != 0) {
+		set_err(err, errlen, "%s: %s", home, db_strerror(rc));
+		(void)close_all(h);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+enum cache_db_status
+cache_db_find(struct cache_db *h, const char *name, char *url,
+    size_t urllen, struct cache_rec *out)
+{
+	DB_TXN	*t;
+	DBT	 k, d;
+	size_t	 ulen;
+	int	 rc, rc2;
+
+	if (!usable(h))
+		return CACHE_DB_DEAD;
+	if (key_set(&k, name) == -1)
+		return CACHE_DB_MISS;
+	if ((rc = h->env->txn_begin(h->env, NULL, &t,
+	    DB_TXN_NOWAIT | DB_READ_COMMITTED)) != 0)
+		return fail(h, rc, "txn_begin");
+	dbt_usermem(&d, h->buf, sizeof(h->buf));
+	rc = h->index->get(h->index, t, &k, &d, 0);
+	if ((rc2 = t->abort(t)) != 0 && rc == 0)	/* read only */
+		rc = rc2;
+	if (rc != 0 && rc != DB_BUFFER_SMALL)
+		return fail(h, rc, "find");
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (url != NULL && urllen > 0)
+		url[0] = '\0';
+	if (rc == DB_BUFFER_SMALL || !rec_valid(h->buf, d.size))
+		return CACHE_DB_OK;	/* a record, if not one of ours */
+	if (out != NULL)
+		rec_decode(h->buf, out);
+	if (url != NULL && urllen > 0) {
+		ulen = d.size - REC_HDR < urllen - 1 ? d.size - REC_HDR :
+		    urllen - 1;
+		memcpy(url, h->buf + REC_HDR, ulen);
+		url[ulen] = '\0';
+	}
+	return CACHE_DB_OK;
+}
+
+enum cache_db_status
+cache_db_failchk_alone(struct cache_db *h)
+{
+	int	 rc;
+
+	if (!usable(h))
+		return CACHE_DB_DEAD;
+	if ((rc = h->env->failchk(h->env, 0)) == 0)
+		return CACHE_DB_OK;
+	mark_dead(h, db_strerror(rc));
+	return CACHE_DB_DEAD;
+}
+
+int
+cache_db_clean_stop(const char *root)
+{
+	char	 marker[PATH_MAX];
+
+	if ((size_t)snprintf(marker, sizeof(marker), "%s/%s/%s", root,
+	    CACHE_DB_HOME, CLEAN_MARKER) >= sizeof(marker))
+		return 0;
+	return access(marker, F_OK) == 0;
+}

@@ -227,4 +227,38 @@ enum cache_db_status cache_db_verify(struct cache_db *);
  */
 void		 cache_db_set_test_hook(void (*fn)(const char *where));
 
+/*
+ * For tools (gwcacheclean), which join an index some gatewayd made.
+ *
+ * cache_db_tool_open - join root's index as cache_db_worker_open does,
+ * never creating or recovering it; NULL with the reason in err (not
+ * logged).
+ */
+struct cache_db	*cache_db_tool_open(const char *root,
+		    const struct cache_db_opts *, char *err, size_t errlen);
+
+/*
+ * cache_db_find - name's record, whatever its URL: CACHE_DB_OK (*out
+ * and url, truncated to urllen, filled; zero and "" for a record not
+ * in this format), CACHE_DB_MISS if none.  Never waits (BUSY).  Either
+ * out or url may be NULL.
+ */
+enum cache_db_status cache_db_find(struct cache_db *, const char *name,
+		    char *url, size_t urllen, struct cache_rec *out);
+
+/*
+ * cache_db_failchk_alone - cache_db_failchk from a joined handle, for a
+ * tool that knows no other process can run failchk meanwhile (no
+ * master attached, no other such tool): two at once could abort the
+ * same dead transaction twice.  CACHE_DB_OK, or CACHE_DB_DEAD.
+ */
+enum cache_db_status cache_db_failchk_alone(struct cache_db *);
+
+/*
+ * cache_db_clean_stop - 1 if the last master to open root's index
+ * closed it cleanly and none has opened it since (gatewayd is stopped),
+ * else 0.
+ */
+int		 cache_db_clean_stop(const char *root);
+
 #endif /* CACHE_DB_H */
