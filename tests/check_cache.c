@@ -247,6 +247,14 @@ start_cached(const char *root)
 	    "ProxyPass / http://127.0.0.1:%d/\n", root, O.port);
 }
 
+/* start_cached_with - as start_cached, with extra directives. */
+static void
+start_cached_with(const char *root, const char *extra)
+{
+	start_gw("CacheRoot \"%s\"\nCacheEnable disk /\n%s"
+	    "ProxyPass / http://127.0.0.1:%d/\n", root, extra, O.port);
+}
+
 /* ask - one request on c; the status (the answer in r). */
 static int
 ask(struct client *c, const char *req, struct resp *r)
@@ -753,13 +761,113 @@ START_TEST(test_kill_worker)
 }
 END_TEST
 
-/* start_cached_with - as start_cached, with extra directives. */
-static void
-start_cached_with(const char *root, const char *extra)
+/* tmp_bytes - bytes in the temp files under CacheRoot/.tmp, or -1. */
+static long long
+tmp_bytes(void)
 {
-	start_gw("CacheRoot \"%s\"\nCacheEnable disk /\n%s"
-	    "ProxyPass / http://127.0.0.1:%d/\n", root, extra, O.port);
+	char		 dir[512], p[1024];
+	DIR		*d;
+	struct dirent	*e;
+	struct stat	 st;
+	long long	 n = -1;
+
+	(void)snprintf(dir, sizeof(dir), "%s/.tmp", croot);
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			n = (n < 0 ? 0 : n) + (long long)st.st_size;
+	}
+	(void)closedir(d);
+	return n;
 }
+
+/*
+ * kill -9 the worker in the middle of storing a response: no partial
+ * object is ever served, and the next request stores it whole.  The
+ * client reads nothing, so the worker stalls mid-body with a temp file
+ * on disk; that worker is killed.
+ */
+#define BIGURL	"/size/50000000?header=Cache-Control:max-age=300"
+
+START_TEST(test_kill_while_storing)
+{
+	struct client	a, c;
+	struct resp	r;
+	pid_t		pid;
+	long		n0;
+	int		i;
+
+	memset(&r, 0, sizeof(r));
+	start_cached_with(croot, "CacheMaxFileSize 100000000\n");
+	cl_open(&a);
+	REQUIRE(cl_sends(&a, GET(BIGURL)) == 0, "send");
+	for (i = 0; i < 1000 && tmp_bytes() < 65536; i++)
+		(void)usleep(10000);
+	REQUIRE(tmp_bytes() >= 65536, "no temp body file being written");
+	REQUIRE((pid = gwt_server_pid(S.pid, a.fd, 10)) > 0 && pid != S.pid,
+	    "which worker serves it?");
+	REQUIRE(kill(pid, SIGKILL) == 0, "kill");
+	REQUIRE(gwt_wait_log(&S, "cache: failchk", 1, GWT_WAIT) == 0,
+	    "no failchk logged");
+	cl_close(&a);
+	n0 = origin_count(&O);
+	cl_open(&c);
+	REQUIRE(ask(&c, GET(BIGURL), &r) == 200 && r.complete &&
+	    r.blen == 50000000 && pattern_ok(r.body, r.blen),
+	    "after the kill: %d, %zu bytes", r.status, r.blen);
+	REQUIRE(origin_count(&O) == n0 + 1, "a partial object was served");
+	REQUIRE(ask(&c, GET(BIGURL), &r) == 200 && r.complete &&
+	    r.blen == 50000000 && hv(&r, "Age") != NULL, "then a hit");
+	REQUIRE(origin_count(&O) == n0 + 1, "it was not stored whole");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
+/*
+ * kill -9 of every process (a machine crash, as far as the cache
+ * knows), then a new start on the same CacheRoot: the index is
+ * recovered (or rebuilt) and the gateway serves, caching again.
+ */
+START_TEST(test_kill_all_restart)
+{
+	struct client	c;
+	struct resp	r;
+	pid_t		kids[64];
+	long		n0;
+	int		n;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	prime(&c, &r);
+	cl_close(&c);
+	n = gwt_children(S.pid, kids, 64);
+	REQUIRE(kill(S.pid, SIGKILL) == 0, "kill the master");
+	for (int i = 0; i < n; i++)
+		(void)kill(kids[i], SIGKILL);
+	REQUIRE(gwt_wait_exit(S.pid, 10, NULL) == 0, "master gone");
+	for (int i = 0; i < n; i++)
+		REQUIRE(gwt_wait_gone(kids[i], 10) == 0, "worker %d gone", i);
+	S.pid = 0;
+	REQUIRE(truncate(S.errlog, 0) == 0, "truncate the error log");
+	REQUIRE(gwt_start(&S, NULL) == 0, "no restart after kill -9");
+	n0 = origin_count(&O);
+	cl_open(&c);
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r), "GET 1");
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r) &&
+	    hv(&r, "Age") != NULL, "GET 2");
+	/* recovered: a hit at once; rebuilt: one fetch, then hits */
+	REQUIRE(origin_count(&O) <= n0 + 1, "not caching after the restart");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
 
 #define NOCACHE(u)	"GET " u " HTTP/1.1\r\nHost: gw.example\r\n" \
 			"Cache-Control: no-cache\r\n\r\n"
@@ -1179,6 +1287,8 @@ cache_suite(void)
 	tcase_add_test(tc, test_head_from_get);
 	tcase_add_test(tc, test_unwritable_root);
 	tcase_add_test(tc, test_kill_worker);
+	tcase_add_test(tc, test_kill_while_storing);
+	tcase_add_test(tc, test_kill_all_restart);
 	tcase_add_test(tc, test_revalidate_304);
 	tcase_add_test(tc, test_revalidate_200);
 	tcase_add_test(tc, test_stale_if_error);
