@@ -361,6 +361,9 @@ cache_lookup(struct cache_root *cr, const char *name, const char *url,
 	h->head_len = fh.head_len;
 	h->body_off = sizeof(fh) + fh.head_len;
 	h->body_len = rec.size - h->body_off;
+	h->have = (size_t)n - h->body_off;
+	if (h->have > h->body_len)
+		h->have = (size_t)h->body_len;
 	(void)cache_db_touch(root_db(cr), name, time(NULL));
 	return 0;
 }

@@ -66,6 +66,9 @@ struct cache_hit {
 	uint64_t		 body_len;
 	struct cp_meta		 meta;
 	size_t			 head_len;
+	size_t			 have;		/* body bytes read into head[]
+						   after the head (small ones
+						   whole: no sendfile) */
 	char			 head[CACHE_HEAD_MAX];	/* stored head */
 };
 

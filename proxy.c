@@ -1675,6 +1675,20 @@ send_cached(struct req *r, int64_t age)
 	r->status = range == 1 ? 206 : h->meta.status;
 	r->head_sent = 1;
 	r->hdr_out += len;
+	if (r->m.mcode != HTTP_M_HEAD && blen > 0 && h->have == h->body_len) {
+		/* a small body came with the head: one write for both */
+		struct iovec	iov[2];
+
+		iov[0].iov_base = px.obuf;
+		iov[0].iov_len = len;
+		iov[1].iov_base = h->head + h->head_len + first;
+		iov[1].iov_len = (size_t)blen;
+		if (conn_writev(r->c, iov, 2, timeout_ms(r->cfg)) == -1) {
+			r->keepalive = 0;
+			return -1;
+		}
+		return 0;
+	}
 	if (conn_write(r->c, px.obuf, len, timeout_ms(r->cfg)) == -1)
 		return -1;
 	if (r->m.mcode == HTTP_M_HEAD || blen == 0 || r->bg)
@@ -2075,6 +2089,7 @@ revalidated(struct req *r, const struct http_msg *rm)
 	/* the new head becomes px.hit's (px.sm pointed into the old) */
 	memcpy(px.hit.head, px.shead, len);
 	px.hit.head_len = len;
+	px.hit.have = 0;	/* the body bytes after the old head are gone */
 	if (stored_parse() == -1) {
 		cache_invalidate(r->croot, r->hname);	/* cannot happen */
 		return send_error(r, 502, NULL);
