@@ -287,7 +287,7 @@ void
 cache_child(void)
 {
 	for (int i = 0; i < nroots; i++) {
-		if (roots[i].opener != getpid()) {
+		if (roots[i].opener != cache_db_self()) {
 			cache_db_close(roots[i].mdb);	/* forgets it */
 			roots[i].mdb = NULL;
 		}
@@ -301,7 +301,7 @@ root_db(struct cache_root *cr)
 {
 	if (!cr->master_ok)
 		return NULL;
-	if (cr->opener == getpid())
+	if (cr->opener == cache_db_self())
 		return cr->mdb;		/* -X: the opener serves itself */
 	if (!cr->tried) {
 		cr->tried = 1;
@@ -325,6 +325,96 @@ cache_root_of(const struct gw_vhost *v)
  * Entries
  */
 
+/*
+ * Body files kept open for the rest of a connection (cache_fd_flush
+ * at its end closes them), so that repeated hits on a keep-alive
+ * connection skip open, fstat and close.  One slot per hash of the name.
+ * A kept fd is used only while the index still names the same inode
+ * and size: the fd holds the inode, which no other file can then get,
+ * so a match means the same file.  An unlinked file lives on no longer
+ * than the connection that holds it.
+ */
+#define FDC_SLOTS	64
+
+static struct fdc {
+	struct cache_root	*cr;
+	uint64_t		 ino, size;
+	int			 fd;
+	int			 kept;		/* fd is open */
+	char			 name[CP_HASH_LEN + 1];
+} fdc[FDC_SLOTS];
+static int	fdc_used;	/* any slot taken since the last flush */
+
+static struct fdc *
+fdc_slot(const char *name)
+{
+	uint32_t	h = 2166136261u;
+
+	for (const char *p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &fdc[h % FDC_SLOTS];
+}
+
+static int
+fdc_get(struct cache_root *cr, const char *name, const struct cache_rec *rec)
+{
+	struct fdc	*f = fdc_slot(name);
+
+	if (!f->kept || f->cr != cr || strcmp(f->name, name) != 0)
+		return -1;
+	if (f->ino != rec->inode || f->size != rec->size) {
+		(void)close(f->fd);	/* replaced meanwhile */
+		f->kept = 0;
+		return -1;
+	}
+	return f->fd;
+}
+
+/* fdc_put - keep fd in name's slot: 1, or 0 (not kept: close it). */
+static int
+fdc_put(struct cache_root *cr, const char *name, const struct cache_rec *rec,
+    int fd)
+{
+	struct fdc	*f = fdc_slot(name);
+
+	if (strlen(name) >= sizeof(f->name))
+		return 0;
+	if (f->kept)
+		(void)close(f->fd);
+	f->kept = 1;
+	f->cr = cr;
+	f->ino = rec->inode;
+	f->size = rec->size;
+	f->fd = fd;
+	(void)snprintf(f->name, sizeof(f->name), "%s", name);
+	fdc_used = 1;
+	return 1;
+}
+
+static void
+fdc_drop(struct cache_root *cr, const char *name)
+{
+	struct fdc	*f = fdc_slot(name);
+
+	if (f->kept && f->cr == cr && strcmp(f->name, name) == 0) {
+		(void)close(f->fd);
+		f->kept = 0;
+	}
+}
+
+void
+cache_fd_flush(void)
+{
+	if (!fdc_used)
+		return;
+	for (int i = 0; i < FDC_SLOTS; i++)
+		if (fdc[i].kept) {
+			(void)close(fdc[i].fd);
+			fdc[i].kept = 0;
+		}
+	fdc_used = 0;
+}
+
 int
 cache_lookup(struct cache_root *cr, const char *name, const char *url,
     struct cache_hit *h)
@@ -335,22 +425,29 @@ cache_lookup(struct cache_root *cr, const char *name, const char *url,
 	ssize_t			 n;
 
 	h->fd = -1;
+	h->fd_kept = 0;
 	if (cache_db_get(root_db(cr), name, url, &rec) != CACHE_DB_OK)
 		return -1;
-	if ((h->fd = cache_store_open(&cr->store, name, rec.size,
+	if ((h->fd = fdc_get(cr, name, &rec)) != -1)
+		h->fd_kept = 1;
+	else if ((h->fd = cache_store_open(&cr->store, name, rec.size,
 	    (ino_t)rec.inode)) == -1) {
 		(void)cache_db_del(root_db(cr), name);
 		return -1;
-	}
+	} else
+		h->fd_kept = fdc_put(cr, name, &rec, h->fd);
 	iov[0].iov_base = &fh;
 	iov[0].iov_len = sizeof(fh);
 	iov[1].iov_base = h->head;
 	iov[1].iov_len = sizeof(h->head);
-	n = readv(h->fd, iov, 2);
+	n = preadv(h->fd, iov, 2, 0);
+	/* shorter than the index says (and than asked): damaged */
 	if (n < (ssize_t)sizeof(fh) || fh.magic != CACHE_FILE_MAGIC ||
 	    fh.version != CACHE_FILE_VERSION || fh.head_len == 0 ||
 	    fh.head_len > sizeof(h->head) || (size_t)n < sizeof(fh) +
-	    fh.head_len || rec.size < sizeof(fh) + fh.head_len) {
+	    fh.head_len || rec.size < sizeof(fh) + fh.head_len ||
+	    ((uint64_t)n < rec.size && (size_t)n < sizeof(fh) +
+	    sizeof(h->head))) {
 		log_msg(GW_LOG_WARN, "cache: damaged body file for %s, "
 		    "removed", url);
 		cache_hit_close(h);
@@ -371,14 +468,16 @@ cache_lookup(struct cache_root *cr, const char *name, const char *url,
 void
 cache_hit_close(struct cache_hit *h)
 {
-	if (h->fd != -1)
+	if (h->fd != -1 && !h->fd_kept)
 		(void)close(h->fd);
 	h->fd = -1;
+	h->fd_kept = 0;
 }
 
 void
 cache_invalidate(struct cache_root *cr, const char *name)
 {
+	fdc_drop(cr, name);
 	(void)cache_db_del(root_db(cr), name);
 	(void)cache_store_remove(&cr->store, name);
 }
@@ -484,7 +583,7 @@ enum cache_lock_state
 cache_lock(struct cache_root *cr, const char *name, int max_age)
 {
 	struct cache_lock_slot	*sl;
-	pid_t			 owner, me = getpid();
+	pid_t			 owner, me = cache_db_self();
 	int64_t			 now = (int64_t)time(NULL);
 	int			 root = (int)(cr - roots);
 
@@ -512,7 +611,7 @@ void
 cache_unlock(const char *name)
 {
 	struct cache_lock_slot	*sl;
-	pid_t			 me = getpid();
+	pid_t			 me = cache_db_self();
 
 	if (locks == NULL)
 		return;

@@ -62,6 +62,7 @@ struct cache_root *cache_root_of(const struct gw_vhost *);
 /* A stored response found usable: what is needed to send it. */
 struct cache_hit {
 	int			 fd;		/* the body file */
+	int			 fd_kept;	/* kept open: not closed */
 	uint64_t		 body_off;	/* body starts here */
 	uint64_t		 body_len;
 	struct cp_meta		 meta;
@@ -79,6 +80,8 @@ struct cache_hit {
 int	cache_lookup(struct cache_root *, const char *name, const char *url,
 	    struct cache_hit *);
 void	cache_hit_close(struct cache_hit *);
+/* cache_fd_flush - at a connection's end: close the kept body files. */
+void	cache_fd_flush(void);
 /* cache_invalidate - remove name's entry and its file. */
 void	cache_invalidate(struct cache_root *, const char *name);
 

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -325,6 +326,45 @@ is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/*
+ * cache_db_self - getpid(), remembered: the hit path asks for it many
+ * times (and Berkeley DB once per call, for its thread id), and glibc
+ * no longer caches it.  A fork forgets it (pthread_atfork).
+ */
+static pid_t	self_pid;
+
+static void
+self_forget(void)
+{
+	self_pid = 0;
+}
+
+pid_t
+cache_db_self(void)
+{
+	static int	registered;
+
+	if (!registered) {
+		registered = 1;
+		if (pthread_atfork(NULL, NULL, self_forget) != 0)
+			registered = 0;	/* then never remembered */
+	}
+	if (self_pid == 0 || !registered)
+		return self_pid = getpid();
+	return self_pid;
+}
+
+/* thread_id - Berkeley DB's id of the caller: the remembered pid. */
+static void
+thread_id(DB_ENV *env, pid_t *pid, db_threadid_t *tid)
+{
+	(void)env;
+	if (pid != NULL)	/* either may be NULL */
+		*pid = cache_db_self();
+	if (tid != NULL)
+		*tid = pthread_self();
+}
+
 /* usable - h may be used by this process. */
 static int
 usable(struct cache_db *h)
@@ -332,7 +372,7 @@ usable(struct cache_db *h)
 	if (h == NULL || h->dead)
 		return 0;
 	assert(h->magic == CDB_MAGIC);
-	if (h->pid != getpid()) {
+	if (h->pid != cache_db_self()) {
 		mark_dead(h, "handle used across fork (a bug)");
 		return 0;
 	}
@@ -342,7 +382,7 @@ usable(struct cache_db *h)
 int
 cache_db_alive(const struct cache_db *h)
 {
-	return h != NULL && !h->dead && h->pid == getpid();
+	return h != NULL && !h->dead && h->pid == cache_db_self();
 }
 
 /*--------------------------------------------------------------------
@@ -403,6 +443,7 @@ env_setup(struct cache_db *h, const struct cache_db_opts *o)
 	if ((rc = env->set_event_notify(env, on_event)) != 0 ||
 	    (rc = env->set_thread_count(env, n + 8)) != 0 ||
 	    (rc = env->set_isalive(env, is_alive)) != 0 ||
+	    (rc = env->set_thread_id(env, thread_id)) != 0 ||
 	    (rc = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
 	    (rc = env->set_lk_max_lockers(env, at_least(4 * n, 1000))) != 0 ||
 	    (rc = env->set_lk_max_locks(env, at_least(20 * n, 1000))) != 0 ||
@@ -430,7 +471,7 @@ handle_new(const char *home, int master)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
 	h->magic = CDB_MAGIC;
-	h->pid = getpid();
+	h->pid = cache_db_self();
 	h->master = master;
 	if ((size_t)snprintf(h->home, sizeof(h->home), "%s", home) >=
 	    sizeof(h->home)) {

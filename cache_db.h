@@ -131,6 +131,9 @@ struct cache_db	*cache_db_worker_open(const char *root,
  */
 void		 cache_db_close(struct cache_db *);
 
+/* cache_db_self - this process's pid, cheaply (reset by fork). */
+pid_t		 cache_db_self(void);
+
 /* cache_db_alive - 1 if h can be used (not NULL, not dead). */
 int		 cache_db_alive(const struct cache_db *);
 

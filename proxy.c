@@ -3159,6 +3159,7 @@ linger:
 		scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
 	lingering_close(&c);
 done:
+	cache_fd_flush();
 	(void)close(fd);
 	free(r);
 }
