@@ -66,6 +66,7 @@ struct pooled {
 	char		 key[280];
 	int		 fd;
 	time_t		 since;
+	int		 rcv_ms, snd_ms;	/* kernel deadlines set on fd */
 };
 
 /* Per-process state: a worker is one process serving one connection. */
@@ -74,6 +75,7 @@ static struct {
 	char		*obuf;		/* heads being written */
 	struct pooled	 pool[PROXY_POOL];
 	int		 npool;
+	int		 pool_rcv_ms, pool_snd_ms;	/* of the last pool_get */
 	struct http_msg	 rm;		/* the backend's response head */
 	struct cp_conf	 cpc;		/* caching knobs (defaults) */
 	struct cache_hit hit;		/* a stored response being sent */
@@ -360,6 +362,8 @@ pool_get(const char *key, int ttl)
 			continue;
 		}
 		fd = px.pool[i].fd;
+		px.pool_rcv_ms = px.pool[i].rcv_ms;
+		px.pool_snd_ms = px.pool[i].snd_ms;
 		px.pool[i] = px.pool[--px.npool];
 		return fd;
 	}
@@ -367,13 +371,15 @@ pool_get(const char *key, int ttl)
 }
 
 static void
-pool_put(const char *key, int fd)
+pool_put(const char *key, const struct gw_conn *be)
 {
 	if (px.npool == PROXY_POOL)
 		pool_close(0);
 	(void)snprintf(px.pool[px.npool].key, sizeof(px.pool[0].key), "%s",
 	    key);
-	px.pool[px.npool].fd = fd;
+	px.pool[px.npool].fd = be->fd;
+	px.pool[px.npool].rcv_ms = be->rcv_ms;
+	px.pool[px.npool].snd_ms = be->snd_ms;
 	px.pool[px.npool].since = time(NULL);
 	px.npool++;
 }
@@ -2435,6 +2441,10 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	ms = (pp->timeout > 0 ? pp->timeout : r->vhost->proxy_timeout > 0 ?
 	    r->vhost->proxy_timeout : r->cfg->timeout) * 1000;
 	conn_init(&be, fd, px.bbuf, PROXY_BUF, r->stop);
+	if (reused) {		/* the deadlines it has: no setsockopt */
+		be.rcv_ms = px.pool_rcv_ms;
+		be.snd_ms = px.pool_snd_ms;
+	}
 	if (build_request(r, pp, b, matched, &len) == -1) {
 		(void)close(fd);
 		return send_error(r, 414, NULL) == 0 ? FWD_DONE : FWD_CLOSE;
@@ -2519,7 +2529,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		    !pp->disablereuse && !(rm->connection & HTTP_CONN_CLOSE) &&
 		    (rm->version == 11 || (rm->connection &
 		    HTTP_CONN_KEEPALIVE)) && conn_pending(&be) == 0)
-			pool_put(b->hostport, fd);
+			pool_put(b->hostport, &be);
 		else
 			(void)close(fd);
 		return rc == 0 ? FWD_DONE : FWD_CLOSE;
@@ -2581,7 +2591,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	    (rm->connection & HTTP_CONN_KEEPALIVE)) && !pp->disablereuse &&
 	    conn_pending(&be) == 0;
 	if (reusable)
-		pool_put(b->hostport, fd);
+		pool_put(b->hostport, &be);
 	else
 		(void)close(fd);
 	if (rc == -1) {
