@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ struct cache_root {
 	struct cache_db		*wdb;		/* this worker's handle */
 	int			 tried;		/* worker open attempted */
 	int			 used;		/* in the current config */
+	int			 dead;		/* mdb died: rebuild due */
 };
 
 static struct cache_root	 roots[CACHE_ROOTS_MAX];
@@ -161,6 +163,18 @@ uncached:
 	cr->master_ok = 0;
 }
 
+/* close_root - failchk first: a dead one is panicked, closed quietly */
+static void
+close_root(struct cache_root *cr)
+{
+	if (cr->master_ok)
+		(void)cache_db_watch(cr->mdb, NULL);
+	cache_db_close(cr->mdb);
+	cr->mdb = NULL;
+	cr->master_ok = 0;
+	cr->dead = 0;
+}
+
 /*
  * cache_master_open - for each distinct CacheRoot used by a CacheEnable
  * disk rule.  On a restart, roots still in use keep their open index
@@ -221,7 +235,7 @@ cache_master_open(const struct gw_config *cfg, const struct gw_creds *creds,
 	/* the roots no longer configured */
 	for (i = j = 0; i < nroots; i++) {
 		if (!roots[i].used) {
-			cache_db_close(roots[i].mdb);
+			close_root(&roots[i]);
 			continue;
 		}
 		if (i != j)
@@ -231,40 +245,137 @@ cache_master_open(const struct gw_config *cfg, const struct gw_creds *creds,
 	nroots = j;
 }
 
+/*
+ * root_died - mdb needs recovery.  The panic is set (cache_db_watch):
+ * every attached process's next index call fails at once, and those
+ * already waiting on what the dead one held wait for good.  New workers
+ * do not join (master_ok 0); the master stops every worker and the
+ * cache manager, then rebuilds (cache_master_rebuild).
+ */
+static void
+root_died(struct cache_root *cr)
+{
+	log_msg(GW_LOG_ERR, "cache: the index under %s is dead (a process "
+	    "died inside Berkeley DB, or the environment panicked); serving "
+	    "it uncached until it is rebuilt, which stops every worker and "
+	    "the cache manager", cr->path);
+	cr->master_ok = 0;
+	cr->dead = 1;
+}
+
+/* watch_root - failchk of one open root; why: logged even if all is well */
+static void
+watch_root(struct cache_root *cr, const char *why)
+{
+	enum cache_db_status	 st;
+	int			 found = 0;
+
+	st = cache_db_watch(cr->mdb, &found);
+	if (st == CACHE_DB_OK) {
+		if (why != NULL || found > 0)
+			log_msg(GW_LOG_NOTICE, "cache: failchk of %s%s%s: "
+			    "ok%s", cr->path, why != NULL ? " " : "",
+			    why != NULL ? why : "", found > 0 ? ", aborted "
+			    "the transaction(s) of dead processes" : "");
+		return;
+	}
+	log_msg(GW_LOG_ERR, "cache: failchk of %s%s%s: %s", cr->path,
+	    why != NULL ? " " : "", why != NULL ? why : "",
+	    cache_db_status_name(st));
+	root_died(cr);
+}
+
+/*
+ * cache_master_tick - once a second: failchk of every open index, so
+ * that a dead process that is not a child (gwcacheclean) or a dead
+ * cache manager is noticed too.  failchk walks the thread table and
+ * asks kill(pid, 0) for the processes in it; it never waits on what a
+ * process that died inside Berkeley DB held (see cache_db_watch).  The
+ * checkpoints are the cache manager's: they may wait.
+ */
 void
 cache_master_tick(void)
 {
 	for (int i = 0; i < nroots; i++)
-		if (roots[i].master_ok && cache_db_tick(roots[i].mdb) ==
-		    CACHE_DB_DEAD) {
-			log_msg(GW_LOG_ERR, "cache: the index under %s is "
-			    "dead; new workers serve it uncached",
-			    roots[i].path);
-			roots[i].master_ok = 0;
-		}
+		if (roots[i].master_ok)
+			watch_root(&roots[i], NULL);
 }
 
-/* cache_master_failchk - after an abnormal worker exit was reaped. */
+/* cache_master_failchk - after an abnormal child exit was reaped. */
 void
 cache_master_failchk(void)
 {
-	enum cache_db_status st;
+	for (int i = 0; i < nroots; i++)
+		if (roots[i].master_ok)
+			watch_root(&roots[i], "after an abnormal child exit");
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long	rebuilt_at;	/* mono_ms of the last rebuild, 0 */
+
+int
+cache_master_dead(void)
+{
+	for (int i = 0; i < nroots; i++)
+		if (roots[i].dead)
+			return 1;
+	return 0;
+}
+
+int
+cache_master_rebuild_due(void)
+{
+	if (!cache_master_dead())
+		return 0;
+	return rebuilt_at == 0 ||
+	    mono_ms() - rebuilt_at >= CACHE_REBUILD_INTERVAL * 1000LL;
+}
+
+/*
+ * cache_master_rebuild - every worker and the cache manager are gone:
+ * close each dead index (panicked: nothing is written) and open it
+ * again, which recovers it, or sets it aside and builds an empty one.
+ * If that fails the root stays uncached until a full restart.
+ */
+void
+cache_master_rebuild(void)
+{
+	struct cache_root	*cr;
+	char			 err[512];
 
 	for (int i = 0; i < nroots; i++) {
-		if (!roots[i].master_ok)
+		cr = &roots[i];
+		if (!cr->dead)
 			continue;
-		st = cache_db_failchk(roots[i].mdb);
-		log_msg(st == CACHE_DB_OK ? GW_LOG_NOTICE : GW_LOG_ERR,
-		    "cache: failchk of %s after an abnormal worker exit: %s",
-		    roots[i].path, cache_db_status_name(st));
-		if (st != CACHE_DB_OK) {
-			/* XXX: rebuild at run time (stop workers, recover) */
-			log_msg(GW_LOG_ERR, "cache: the index under %s needs "
-			    "recovery; new workers serve it uncached until "
-			    "a restart", roots[i].path);
-			roots[i].master_ok = 0;
+		cr->dead = 0;
+		cache_db_close(cr->mdb);
+		cr->mdb = NULL;
+		err[0] = '\0';
+		if ((cr->mdb = cache_db_master_open(cr->path, &dbopts, err,
+		    sizeof(err))) == NULL) {
+			log_msg(GW_LOG_ERR, "cache: rebuilding the index under "
+			    "%s failed: %s; serving it uncached", cr->path,
+			    err[0] != '\0' ? err : "unknown error");
+			cr->master_ok = 0;
+			continue;
 		}
+		cr->opener = getpid();
+		cr->master_ok = 1;
+		log_msg(GW_LOG_NOTICE, "cache: the index under %s is open "
+		    "again after a rebuild at run time", cr->path);
 	}
+	rebuilt_at = mono_ms();
+	if (rebuilt_at == 0)
+		rebuilt_at = 1;
 }
 
 void
@@ -272,11 +383,97 @@ cache_master_close(void)
 {
 	for (int i = 0; i < nroots; i++) {
 		cache_db_close(roots[i].wdb);
-		cache_db_close(roots[i].mdb);
-		roots[i].wdb = roots[i].mdb = NULL;
-		roots[i].master_ok = 0;
+		roots[i].wdb = NULL;
+		close_root(&roots[i]);
 	}
 	nroots = 0;
+}
+
+/*---------------------------------------------------------------------
+ * Master: the cache manager, a child
+ */
+
+static volatile sig_atomic_t	mgr_stop;
+
+static void
+mgr_signal(int sig)
+{
+	(void)sig;
+	mgr_stop = 1;
+}
+
+int
+cache_manager_wanted(void)
+{
+	for (int i = 0; i < nroots; i++)
+		if (roots[i].master_ok)
+			return 1;
+	return 0;
+}
+
+static void
+mgr_signals(void)
+{
+	static const int	 stop[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	struct sigaction	 sa;
+	sigset_t		 none;
+
+	memset(&sa, 0, sizeof(sa));
+	(void)sigemptyset(&sa.sa_mask);
+	sa.sa_handler = mgr_signal;	/* no SA_RESTART: poll is cut */
+	for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)
+		(void)sigaction(stop[i], &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	(void)sigaction(SIGWINCH, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	(void)sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+#define MGR_REJOIN	10	/* s between attempts to join an index */
+
+/*
+ * cache_manager_run - the cache manager's loop, in a child after
+ * cache_child: join each open index as a worker does, then once a
+ * second cache_db_tick each (checkpoint, lock timeouts), until SIGTERM
+ * or the master is gone.  A dead index is left alone: the master
+ * rebuilds it, stopping this process first.
+ */
+void
+cache_manager_run(pid_t master)
+{
+	struct cache_db	*h[CACHE_ROOTS_MAX];
+	long long	 next[CACHE_ROOTS_MAX];
+	long long	 now;
+	int		 i;
+
+	mgr_signals();
+	memset(h, 0, sizeof(h));
+	memset(next, 0, sizeof(next));
+	log_msg(GW_LOG_INFO, "cache: cache manager pid %ld started",
+	    (long)getpid());
+	while (!mgr_stop && getppid() == master) {
+		now = mono_ms();
+		for (i = 0; i < nroots && !mgr_stop; i++) {
+			if (!roots[i].master_ok)
+				continue;
+			if (h[i] == NULL && now >= next[i]) {
+				h[i] = cache_db_worker_open(roots[i].path,
+				    &dbopts);
+				next[i] = now + MGR_REJOIN * 1000LL;
+			}
+			if (h[i] != NULL)
+				(void)cache_db_tick(h[i]);
+		}
+		if (!mgr_stop)
+			(void)poll(NULL, 0, 1000);
+	}
+	for (i = 0; i < nroots; i++)
+		cache_db_close(h[i]);
+	log_msg(GW_LOG_DEBUG, "cache: cache manager pid %ld exiting (%s)",
+	    (long)getpid(), mgr_stop ? "signal" : "master gone");
 }
 
 /*---------------------------------------------------------------------

@@ -4,11 +4,14 @@
  * (cache_store) and the HTTP rules (cache_policy).
  *
  * The master opens one index per distinct CacheRoot before it forks
- * (cache_master_open), checkpoints it each second (cache_master_tick),
- * runs failchk after an abnormal worker exit (cache_master_failchk) and
- * closes it at stop.  A worker joins an index on first use, and only
+ * (cache_master_open), runs failchk on it each second
+ * (cache_master_tick) and after an abnormal child exit
+ * (cache_master_failchk), and closes it at stop; it never waits on the
+ * index.  Checkpoints, which may wait, are the cache manager's, a child
+ * (cache_manager_run).  A worker joins an index on first use, and only
  * when the master holds it open: a root the master could not open is
- * served uncached.
+ * served uncached.  An index found dead is rebuilt at run time
+ * (cache_master_rebuild) once every attached process is stopped.
  *
  * A body file is a versioned header, the stored response head, then
  * the body, so a hit is one open and one read of the head:
@@ -52,6 +55,36 @@ void	cache_master_open(const struct gw_config *, const struct gw_creds *,
 void	cache_master_tick(void);
 void	cache_master_failchk(void);
 void	cache_master_close(void);
+
+/*
+ * Run-time rebuild.  When cache_master_tick or cache_master_failchk
+ * finds an index dead (a process died inside Berkeley DB, maybe holding
+ * a mutex, or the environment panicked), it is panicked for every
+ * process and served uncached; new workers do not join it.
+ * cache_master_dead - 1 while some index waits for its rebuild.
+ * cache_master_rebuild_due - 1 if one does and no rebuild happened in
+ * the last CACHE_REBUILD_INTERVAL seconds: the caller stops every
+ * worker (all generations) and the cache manager, then calls
+ * cache_master_rebuild, which reopens (recovers, or rebuilds empty)
+ * each dead index; one that cannot be reopened stays uncached.
+ */
+#define CACHE_REBUILD_INTERVAL	10	/* s, at least, between rebuilds */
+
+int	cache_master_dead(void);
+int	cache_master_rebuild_due(void);
+void	cache_master_rebuild(void);
+
+/*
+ * The cache manager: a child of the master, forked once an index is
+ * open, that joins every open index as a worker does and runs the
+ * upkeep that may wait on Berkeley DB (checkpoints, lock timeouts) once
+ * a second.  cache_manager_wanted - 1 if some index is open.
+ * cache_manager_run - in the child, after cache_child and dropping
+ * privileges: the loop, until SIGTERM (or INT, HUP, USR1) or the
+ * master (pid master) is gone; then it returns (exit 0).
+ */
+int	cache_manager_wanted(void);
+void	cache_manager_run(pid_t master);
 
 /* cache_child - in a new worker: drop the master's handles (memory). */
 void	cache_child(void);

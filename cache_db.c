@@ -78,6 +78,8 @@ struct cache_db {
 	struct cache_db	*orphan_next;	/* inherited ones, see _close */
 	time_t		 err_time;	/* start of the log window */
 	unsigned	 err_count;	/* messages in the window */
+	int		 watching;	/* in cache_db_watch's failchk */
+	int		 found;		/* its messages about the dead */
 	char		 home[HOME_MAX];
 	unsigned char	 buf[REC_HDR + CACHE_DB_URL_MAX];
 };
@@ -298,8 +300,23 @@ on_message(const DB_ENV *env, const char *msg)
 {
 	struct cache_db	*h = env->app_private;
 
-	if (h != NULL)
-		db_log(h, GW_LOG_NOTICE, "%s", msg);
+	if (h == NULL)
+		return;
+	/*
+	 * cache_db_watch: every worker exits with its databases open, so
+	 * each second's failchk may free what a dead process's handles
+	 * held: their read locks (BDB2053), log file registrations
+	 * (BDB1502), mutexes (BDB2017).  Routine, not news.  A dead
+	 * process's transaction aborted (BDB4503) is.
+	 */
+	if (h->watching) {
+		if (strstr(msg, "Aborting txn") == NULL) {
+			db_log(h, GW_LOG_DEBUG, "%s", msg);
+			return;
+		}
+		h->found++;
+	}
+	db_log(h, GW_LOG_NOTICE, "%s", msg);
 }
 
 static void
@@ -822,9 +839,22 @@ mark_clean(struct cache_db *h)
 		db_log(h, GW_LOG_WARN, "%s: %s", marker, strerror(errno));
 }
 
+/*
+ * After a panic, DB_ENV->close and DB->close close file handles and
+ * leave the handles' memory to the process (src/env/env_open.c,
+ * __env_close_pp).  A master that rebuilds an index at run time, or a
+ * cache manager stopped for it, then lives on (and forks) with that
+ * memory: a pointer to each such environment is kept here, so that it
+ * stays reachable (no leak report) though never used again.
+ */
+#define ABANDONED_MAX	64
+static DB_ENV	*abandoned[ABANDONED_MAX];
+static int	 nabandoned;
+
 void
 cache_db_close(struct cache_db *h)
 {
+	DB_ENV	*env;
 	int	 rc, clean;
 
 	if (h == NULL)
@@ -841,10 +871,13 @@ cache_db_close(struct cache_db *h)
 		(void)fail(h, rc, "checkpoint");
 		clean = 0;
 	}
+	env = h->env;
 	if ((rc = close_all(h)) != 0) {
 		(void)fail(h, rc, "close");
 		clean = 0;
 	}
+	if (h->dead && env != NULL && nabandoned < ABANDONED_MAX)
+		abandoned[nabandoned++] = env;
 	if (clean)
 		mark_clean(h);
 	h->magic = 0;
@@ -884,6 +917,43 @@ cache_db_tick(struct cache_db *h)
 	if (rejected > 0)
 		db_log(h, GW_LOG_INFO, "%d lock waits timed out", rejected);
 	return CACHE_DB_OK;
+}
+
+/*
+ * cache_db_watch - failchk, and on failure a panic: see cache_db.h.
+ * Neither waits on what a process that died inside Berkeley DB held:
+ * failchk first walks the thread table (no mutex) and stops at such a
+ * process, and setting the panic flag is a store into the region.
+ */
+enum cache_db_status
+cache_db_watch(struct cache_db *h, int *found)
+{
+	int	 rc;
+
+	if (found != NULL)
+		*found = 0;
+	if (h != NULL && h->dead && h->env != NULL &&
+	    h->pid == cache_db_self()) {
+		/* already dead (a panic seen): make sure all see it */
+		(void)h->env->set_flags(h->env, DB_PANIC_ENVIRONMENT, 1);
+		return CACHE_DB_DEAD;
+	}
+	if (!usable(h))
+		return CACHE_DB_DEAD;
+	h->found = 0;
+	h->watching = 1;
+	rc = h->env->failchk(h->env, 0);
+	h->watching = 0;
+	if (found != NULL)
+		*found = h->found;
+	if (rc == 0)
+		return CACHE_DB_OK;
+	mark_dead(h, rc == DB_RUNRECOVERY ? "failchk: a process died inside "
+	    "Berkeley DB (or the environment panicked), recovery needed" :
+	    db_strerror(rc));
+	/* quiet now (dead): the panic's own messages are not logged */
+	(void)h->env->set_flags(h->env, DB_PANIC_ENVIRONMENT, 1);
+	return CACHE_DB_DEAD;
 }
 
 /*--------------------------------------------------------------------

@@ -6,12 +6,15 @@
  *
  * Life of a handle:
  *   master:  cache_db_master_open (recover or rebuild) before any fork;
- *            cache_db_tick once a second; cache_db_failchk after each
- *            abnormal child exit (after waitpid, before a replacement
- *            is forked); cache_db_close at stop.
+ *            cache_db_watch once a second and after each abnormal
+ *            child exit (after waitpid, before a replacement is
+ *            forked); cache_db_close at stop.  Nothing else: those
+ *            never wait on what a dead process held.
  *   worker:  cache_db_worker_open after fork (never a handle across a
  *            fork: in a child, an inherited handle is dead, and
  *            cache_db_close of it touches nothing shared).
+ *   cache manager (a child, joined as a worker): cache_db_tick once a
+ *            second, which may wait on locks and mutexes.
  * A NULL or dead handle is valid everywhere: every call answers
  * CACHE_DB_DEAD at once, and the gateway serves uncached.
  */
@@ -50,7 +53,7 @@ enum cache_db_verify {
  * server_limit: sizes the lock and thread tables (0: 256).
  * cachesize: the BDB buffer pool, bytes (0: 64 MiB).
  * lock_timeout_ms: how long a writer waits for a lock (0: 1000); the
- *   master's cache_db_tick enforces it.
+ *   cache_db_tick of the cache manager enforces it.
  * own, uid, gid: the master (root) gives the index to the workers'
  *   User and Group: a setgid 02770 directory, 0660 files.
  */
@@ -146,7 +149,25 @@ int		 cache_db_alive(const struct cache_db *);
 enum cache_db_status cache_db_failchk(struct cache_db *);
 
 /*
- * cache_db_tick - master, once a second: checkpoint the log when due
+ * cache_db_watch - master, once a second and after each abnormal child
+ * exit: failchk, which frees what dead processes held (read locks,
+ * transactions, mutexes of their handles) without waiting on it;
+ * *found (if not NULL) is the number of dead processes' transactions
+ * it aborted (each logged at notice level; the routine release of what
+ * a dead process's open handles held is logged at debug).  CACHE_DB_OK,
+ * or CACHE_DB_DEAD: a process died inside a Berkeley DB call (so maybe
+ * holding a mutex: whoever needs it next waits forever) or the
+ * environment panicked.  Then the environment is panicked for every
+ * process attached (a process's next call answers CACHE_DB_DEAD at
+ * once instead of waiting; one already waiting waits on: stop it), and
+ * h is dead: cache_db_close of it is quick and writes nothing.  Stop
+ * every other process attached, then cache_db_master_open again.
+ */
+enum cache_db_status cache_db_watch(struct cache_db *, int *found);
+
+/*
+ * cache_db_tick - once a second, in one process (gatewayd's cache
+ * manager; a tool alone), never the master: checkpoint the log when due
  * (1 MiB or 1 min; old log files go), and fail lock waits older than
  * lock_timeout_ms (BDB only checks timeouts when asked).
  */

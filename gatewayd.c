@@ -5,7 +5,8 @@
  * graceful stop) and -X, the single-process debugging mode.
  *
  * The pool itself (spawn, reap, maintenance) is prefork.c; what a
- * worker does is worker.c.  The master never serves a request.
+ * worker does is worker.c.  The master never serves a request, and
+ * never waits on the cache index (cache.h).
  */
 #include "config.h"
 
@@ -622,6 +623,7 @@ restart(struct gw_master *m, const struct opts *o, int graceful)
 	m->creds = creds;
 	/* roots kept open when still used, closed when gone, new opened */
 	cache_master_open(ncfg, &m->creds, m->pp.server_limit);
+	prefork_manager_restart(m);	/* one for the new set of roots */
 	conf_free(old);
 	apply_params(m, m->pp.server_limit);
 	m->generation++;
@@ -676,6 +678,13 @@ graceful_stop(struct gw_master *m, const sigset_t *orig)
 			    "exceeded, stopping the remaining workers", t);
 			break;
 		}
+		/* a dead index may hold workers for good: no waiting then */
+		cache_master_tick();
+		if (cache_master_dead()) {
+			log_msg(GW_LOG_WARN, "a cache index died, stopping "
+			    "the remaining workers");
+			break;
+		}
 		master_sleep(orig, 1000);
 	}
 	return stop(m, sig_stop ? "caught SIGTERM, shutting down" : NULL, 0);
@@ -708,7 +717,10 @@ master_loop(struct gw_master *m, const struct opts *o, const sigset_t *orig)
 		}
 		if ((now = now_ms()) - last >= 1000) {
 			last = now;
-			cache_master_tick();
+			cache_master_tick();	/* failchk: never waits */
+			if (cache_master_rebuild_due())
+				prefork_cache_rebuild(m);
+			prefork_manager(m);
 			prefork_maintain(m);
 			accesslog_maintain();
 		}
@@ -731,6 +743,7 @@ run_pool(struct gw_master *m, const struct opts *o)
 	cache_master_open(m->cfg, &m->creds, m->pp.server_limit);
 	m->spawn_rate = 1;
 	(void)prefork_spawn(m, m->pp.start);
+	prefork_manager(m);		/* the cache manager, if needed */
 	resuming();
 	log_set_tee(0);
 	status = master_loop(m, o, &orig);

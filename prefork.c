@@ -10,18 +10,23 @@
 #include "config.h"
 
 #include <sys/types.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "accesslog.h"
 #include "cache.h"
+#include "listen.h"
 #include "log.h"
 #include "prefork.h"
 #include "scoreboard.h"
@@ -180,6 +185,142 @@ report_exit(struct gw_master *m, pid_t pid, int status, unsigned gen)
 	    "");
 }
 
+/*--------------------------------------------------------------------
+ * The cache manager
+ */
+
+#define MGR_YOUNG_MS	10000	/* died within this of its start: young */
+#define MGR_BACKOFF_MS	10000	/* start delay after young deaths */
+
+static long long
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* manager_child - the child side of the fork; never returns. */
+static void __attribute__((noreturn))
+manager_child(struct gw_master *m, pid_t master)
+{
+	if (m->pidfd >= 0)
+		(void)close(m->pidfd);
+	log_set_tee(0);			/* errors to the ErrorLog only */
+	listen_close(m->cfg);		/* this copy's: the master keeps its */
+	accesslog_child();
+	cache_child();
+	if (worker_drop_privileges(&m->creds) == -1) {
+		log_msg(GW_LOG_ALERT, "cache manager cannot drop privileges, "
+		    "exiting");
+		exit(WORKER_EXIT_FATAL);
+	}
+#ifdef HAVE_SYS_PRCTL_H
+	/* its name in ps -o comm and top: "gatewayd-cache" */
+	(void)prctl(PR_SET_NAME, "gatewayd-cache", 0, 0, 0);
+	/* after setuid, which clears the parent-death signal */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		log_errno(GW_LOG_WARN, "prctl(PR_SET_PDEATHSIG)");
+#endif
+	if (getppid() != master)
+		exit(0);		/* the master died before prctl */
+	cache_manager_run(master);
+	exit(0);
+}
+
+static void
+manager_spawn(struct gw_master *m)
+{
+	pid_t	 pid, self = getpid();
+
+	(void)fflush(NULL);
+	if ((pid = fork()) == -1) {
+		log_errno(GW_LOG_ALERT, "fork: unable to fork the cache "
+		    "manager");
+		m->mgr_next = mono_ms() + 1000;
+		return;
+	}
+	if (pid == 0)
+		manager_child(m, self);
+	m->cache_mgr = pid;
+	m->mgr_started = mono_ms();
+	m->mgr_stopping = 0;
+}
+
+static void
+manager_signal(struct gw_master *m, int sig)
+{
+	if (m->cache_mgr <= 0)
+		return;
+	if (kill(m->cache_mgr, sig) == -1 && errno != ESRCH)
+		log_errno(GW_LOG_WARN, "kill %ld", (long)m->cache_mgr);
+	m->mgr_stopping = 1;
+}
+
+/* manager_exited - the cache manager was reaped: 1 if abnormally. */
+static int
+manager_exited(struct gw_master *m, pid_t pid, int status)
+{
+	long long	 now = mono_ms();
+	int		 abnormal, sig;
+
+	abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	m->cache_mgr = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		log_msg(GW_LOG_ERR, "cache manager pid %ld exit status %d",
+		    (long)pid, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status)) {
+		sig = WTERMSIG(status);
+		if (!((m->quiet || m->mgr_stopping) && (sig == SIGTERM ||
+		    sig == SIGKILL)))
+			log_msg(GW_LOG_NOTICE, "cache manager pid %ld exit "
+			    "signal %s (%d)", (long)pid, strsignal(sig), sig);
+	}
+	if (m->mgr_stopping) {		/* asked to: a successor at once */
+		m->mgr_quick = 0;
+		m->mgr_next = 0;
+	} else {
+		if (abnormal && now - m->mgr_started < MGR_YOUNG_MS)
+			m->mgr_quick++;
+		else
+			m->mgr_quick = 0;
+		m->mgr_next = now + (m->mgr_quick >= 2 ? MGR_BACKOFF_MS :
+		    1000);
+	}
+	m->mgr_stopping = 0;
+	return abnormal;
+}
+
+void
+prefork_manager(struct gw_master *m)
+{
+	if (!cache_manager_wanted()) {
+		if (m->cache_mgr > 0 && !m->mgr_stopping)
+			manager_signal(m, SIGTERM);
+		return;
+	}
+	if (m->cache_mgr > 0 || mono_ms() < m->mgr_next)
+		return;
+	manager_spawn(m);
+}
+
+void
+prefork_manager_restart(struct gw_master *m)
+{
+	if (m->cache_mgr > 0) {
+		if (!m->mgr_stopping)
+			manager_signal(m, SIGTERM);
+		return;			/* its successor: once reaped */
+	}
+	m->mgr_quick = 0;
+	m->mgr_next = 0;
+	prefork_manager(m);
+}
+
+/*--------------------------------------------------------------------*/
+
 /* prefork_reap - collect every exited child without blocking. */
 void
 prefork_reap(struct gw_master *m)
@@ -189,6 +330,11 @@ prefork_reap(struct gw_master *m)
 	int		 status, slot, abnormal = 0;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == m->cache_mgr) {
+			if (manager_exited(m, pid, status))
+				abnormal = 1;
+			continue;
+		}
 		slot = scoreboard_find(m->sb, pid);
 		if (slot == -1) {
 			if (!log_reap(pid, status) && !accesslog_reap(pid, status))
@@ -203,7 +349,7 @@ prefork_reap(struct gw_master *m)
 		    WEXITSTATUS(status) != 0))
 			abnormal = 1;
 	}
-	/* a dead worker's index locks go before any replacement forks */
+	/* a dead child's index locks go before any replacement forks */
 	if (abnormal)
 		cache_master_failchk();
 	if (pid == -1 && errno != ECHILD && errno != EINTR)
@@ -298,7 +444,10 @@ prefork_live(const struct gw_master *m)
 	return n;
 }
 
-/* prefork_wait - reap for up to ms milliseconds; workers still alive. */
+/*
+ * prefork_wait - reap for up to ms milliseconds; children (workers and
+ * the cache manager) still alive.
+ */
 int
 prefork_wait(struct gw_master *m, int ms)
 {
@@ -307,10 +456,10 @@ prefork_wait(struct gw_master *m, int ms)
 	int		 live;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &t0) == -1)
-		return prefork_live(m);
+		return prefork_live(m) + (m->cache_mgr > 0);
 	for (;;) {
 		prefork_reap(m);
-		if ((live = prefork_live(m)) == 0)
+		if ((live = prefork_live(m) + (m->cache_mgr > 0)) == 0)
 			return 0;
 		if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
 			return live;
@@ -322,21 +471,55 @@ prefork_wait(struct gw_master *m, int ms)
 	}
 }
 
-/* prefork_stop_children - TERM every worker, KILL the ones that linger. */
-void
-prefork_stop_children(struct gw_master *m)
+/*
+ * stop_all - TERM every worker and the cache manager, KILL the ones
+ * still there after grace ms; children left.
+ */
+static int
+stop_all(struct gw_master *m, int grace)
 {
 	int	 left;
 
 	m->quiet = 1;
 	prefork_signal_all(m, SIGTERM);
-	if ((left = prefork_wait(m, 5000)) > 0) {
+	manager_signal(m, SIGTERM);
+	if ((left = prefork_wait(m, grace)) > 0) {
 		log_msg(GW_LOG_WARN, "%d child(ren) still alive after "
 		    "SIGTERM, sending SIGKILL", left);
 		prefork_signal_all(m, SIGKILL);
+		manager_signal(m, SIGKILL);
 		if ((left = prefork_wait(m, 5000)) > 0)
 			log_msg(GW_LOG_ERR, "%d child(ren) could not be "
 			    "reaped", left);
 	}
 	m->quiet = 0;
+	return left;
+}
+
+/* prefork_stop_children - TERM every child, KILL the ones that linger. */
+void
+prefork_stop_children(struct gw_master *m)
+{
+	(void)stop_all(m, 5000);
+}
+
+void
+prefork_cache_rebuild(struct gw_master *m)
+{
+	log_msg(GW_LOG_ERR, "cache: rebuilding the cache index: stopping "
+	    "every worker and the cache manager (the connections they "
+	    "serve are lost)");
+	if (stop_all(m, PREFORK_REBUILD_GRACE) > 0)
+		log_msg(GW_LOG_ERR, "cache: rebuilding with children left "
+		    "over");
+	cache_master_rebuild();
+	/* any left over exits as soon as it can run */
+	m->generation++;
+	scoreboard_set_generation(m->sb, m->generation);
+	m->spawn_rate = 1;
+	m->reported_full = 0;
+	(void)prefork_spawn(m, m->pp.start);
+	m->mgr_quick = 0;
+	m->mgr_next = 0;
+	prefork_manager(m);
 }

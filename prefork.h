@@ -64,6 +64,12 @@ struct gw_master {
 	int			 reported_full;
 	int			 quiet;		/* stopping: no exit reports */
 	int			 child_fatal;	/* a worker could not start */
+	/* the cache manager: a child, not a worker (no scoreboard slot) */
+	pid_t			 cache_mgr;	/* 0: not running */
+	long long		 mgr_started;	/* when, monotonic ms */
+	long long		 mgr_next;	/* no start before (ms) */
+	int			 mgr_quick;	/* quick deaths in a row */
+	int			 mgr_stopping;	/* asked to exit */
 };
 
 int		 prefork_spawn(struct gw_master *, int n);
@@ -73,5 +79,28 @@ void		 prefork_signal_all(struct gw_master *, int sig);
 int		 prefork_live(const struct gw_master *);
 int		 prefork_wait(struct gw_master *, int ms);
 void		 prefork_stop_children(struct gw_master *);
+
+/*
+ * The cache manager (cache.h).  prefork_manager - once a second: start
+ * it if an index is open and it is not running (again after a second,
+ * or 10 s after dying young, abnormally, twice in a row); stop it if
+ * no index is open.  prefork_manager_restart - on a restart: the
+ * running one exits, a new one (for the new set of roots) starts once
+ * it is reaped.  prefork_reap reaps it; prefork_stop_children and
+ * prefork_wait include it.
+ */
+void		 prefork_manager(struct gw_master *);
+void		 prefork_manager_restart(struct gw_master *);
+
+/*
+ * prefork_cache_rebuild - a dead index (cache_master_rebuild_due):
+ * TERM every worker of every generation and the cache manager, KILL
+ * those left after PREFORK_REBUILD_GRACE ms (they may wait inside
+ * Berkeley DB for good), rebuild, start StartServers new workers and
+ * a new cache manager.  The stopped workers' connections are lost.
+ */
+#define PREFORK_REBUILD_GRACE	2000	/* ms */
+
+void		 prefork_cache_rebuild(struct gw_master *);
 
 #endif /* PREFORK_H */

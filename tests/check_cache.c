@@ -34,6 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <db.h>
+#include <grp.h>
+
+#include "cache_db.h"
 #include "httpc.h"
 #include "testlib.h"
 
@@ -1270,6 +1274,368 @@ START_TEST(test_client_inm)
 }
 END_TEST
 
+/*---------------------------------------------------------------------
+ * A process attached to the index dies at a bad moment; the cache
+ * manager dies.  The gateway keeps serving, and caching.
+ */
+
+#define URL_B		"/size/100?b=1&header=Cache-Control:max-age=300"
+#define DEAD_NAME	"gwtestdeadprocess00000"	/* a hash name */
+
+/* How the joined process stops (SIGSTOP), to be killed (SIGKILL). */
+enum stop_at {
+	STOP_IN_TXN,		/* between calls, in a write transaction */
+	STOP_IN_LOG_WRITE	/* inside commit, holding the log mutex */
+};
+
+static volatile sig_atomic_t	pw_armed;
+
+/* hook_stop - cache_db's test hook: stop inside put's transaction. */
+static void
+hook_stop(const char *where)
+{
+	if (strcmp(where, "put") == 0)
+		(void)raise(SIGSTOP);
+}
+
+/*
+ * stop_pwrite - Berkeley DB's pwrite (db_env_set_func_pwrite): once
+ * armed, stop on a write to a log file.  Berkeley DB writes the log
+ * holding the log region's mutex, which every commit and checkpoint of
+ * every process needs.
+ */
+static ssize_t
+stop_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	char	 link[64], target[1024];
+	ssize_t	 len;
+
+	if (pw_armed) {
+		(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			if (strstr(target, "/log.") != NULL)
+				(void)raise(SIGSTOP);
+		}
+	}
+	return pwrite(fd, buf, n, off);
+}
+
+/* joiner - the child: join croot's index as a worker would, store. */
+static void __attribute__((noreturn))
+joiner(enum stop_at at)
+{
+	struct cache_rec	 rec;
+	struct cache_db		*h;
+	struct stat		 st;
+	char			 home[512];
+	gid_t			 gid;
+
+	(void)snprintf(home, sizeof(home), "%s/%s", croot, CACHE_DB_HOME);
+	if (stat(home, &st) == -1)
+		_exit(2);
+	gid = st.st_gid;	/* the workers' user and group own it */
+	if (setgroups(1, &gid) == -1 || setgid(st.st_gid) == -1 ||
+	    setuid(st.st_uid) == -1)
+		_exit(2);
+	if ((h = cache_db_worker_open(croot, NULL)) == NULL)
+		_exit(2);
+	if (at == STOP_IN_TXN)
+		cache_db_set_test_hook(hook_stop);
+	else if (db_env_set_func_pwrite(stop_pwrite) != 0)
+		_exit(2);
+	memset(&rec, 0, sizeof(rec));
+	rec.stored = time(NULL);
+	rec.size = 1;
+	pw_armed = 1;
+	(void)cache_db_put(h, DEAD_NAME, "http://gw.example/dead", &rec);
+	_exit(3);		/* never stopped */
+}
+
+/*
+ * kill_joiner - SIGKILL the stopped process, then reap it: from now on
+ * kill(pid, 0) says it is gone, as failchk asks.
+ */
+static void
+kill_joiner(pid_t pid)
+{
+	int	 status;
+
+	REQUIRE(kill(pid, SIGKILL) == 0, "kill");
+	REQUIRE(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGKILL, "not killed");
+}
+
+/*
+ * join_and_die - a process joins the index and stops where asked;
+ * *stopped: its pid, or it is killed (kill_joiner) there at once.
+ */
+static void
+join_and_die(enum stop_at at, pid_t *stopped)
+{
+	pid_t	 pid, r;
+	int	 status = 0, i;
+
+	(void)fflush(NULL);
+	REQUIRE((pid = fork()) != -1, "fork");
+	if (pid == 0)
+		joiner(at);
+	for (i = 0; i < GWT_WAIT * 100; i++) {
+		r = waitpid(pid, &status, WNOHANG | WUNTRACED);
+		if (r == pid)
+			break;
+		(void)usleep(10000);
+	}
+	if (!(i < GWT_WAIT * 100 && WIFSTOPPED(status))) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		REQUIRE(0, "the joining process did not stop where asked "
+		    "(status %#x)", status);
+	}
+	if (stopped != NULL)
+		*stopped = pid;
+	else
+		kill_joiner(pid);
+}
+
+/* cached_again - a new URL: from the origin, then from the cache. */
+static void
+cached_again(const char *url_req)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	cl_open(&c);
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, url_req, &r) == 200 && is_100(&r), "new URL: %d",
+	    r.status);
+	REQUIRE(ask(&c, url_req, &r) == 200 && is_100(&r) &&
+	    hv(&r, "Age") != NULL, "new URL again: %d", r.status);
+	REQUIRE(origin_count(&O) == n0 + 1, "not cached again");
+	cl_close(&c);
+	resp_free(&r);
+}
+
+/*
+ * A process (gwcacheclean, say: not the master's child) dies inside a
+ * write transaction, between two Berkeley DB calls: it holds locks, no
+ * mutex.  The master's once-a-second failchk aborts its transaction
+ * (no rebuild); the entry it was blocking is a hit again.
+ */
+START_TEST(test_dead_joiner_locks)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	prime(&c, &r);
+	cl_close(&c);
+	join_and_die(STOP_IN_TXN, NULL);
+	REQUIRE(gwt_wait_log(&S, "Aborting txn", 1, GWT_WAIT) == 0,
+	    "failchk did not abort the dead process's transaction");
+	REQUIRE(gwt_wait_log(&S, "aborted the transaction(s) of dead "
+	    "processes", 1, GWT_WAIT) == 0, "the master did not say so");
+	REQUIRE(gwt_log_count(&S, "is dead") == 0, "the index died");
+	n0 = origin_count(&O);
+	cl_open(&c);
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r) &&
+	    hv(&r, "Age") != NULL, "GET after: %d", r.status);
+	REQUIRE(origin_count(&O) == n0, "the entry was lost");
+	cl_close(&c);
+	cached_again(GET(URL_B));
+	REQUIRE(gwt_log_count(&S, "rebuilding the cache index") == 0,
+	    "rebuilt for no reason");
+	resp_free(&r);
+}
+END_TEST
+
+/* wchan - where the kernel says pid sleeps ("0": it does not say). */
+static void
+wchan(pid_t pid, char *out, size_t len)
+{
+	char	 path[64];
+	FILE	*fp;
+
+	(void)snprintf(out, len, "0");
+	(void)snprintf(path, sizeof(path), "/proc/%ld/wchan", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(out, (int)len, fp) == NULL)
+		(void)snprintf(out, len, "0");
+	(void)fclose(fp);
+}
+
+static int
+wchan_known(pid_t pid)
+{
+	char	 w[128];
+
+	wchan(pid, w, sizeof(w));
+	return strcmp(w, "0") != 0;
+}
+
+/* in_futex - pid sleeps in a futex (a Berkeley DB mutex's wait). */
+static int
+in_futex(pid_t pid)
+{
+	char	 w[128];
+
+	wchan(pid, w, sizeof(w));
+	return strstr(w, "futex") != NULL;
+}
+
+/*
+ * A process dies inside Berkeley DB holding the log mutex (it stops in
+ * the log write of its commit and is killed there): every other
+ * process would wait forever at its next commit or checkpoint.  The
+ * master's failchk finds it, the master stops every worker and the
+ * cache manager, rebuilds the index and serves (and caches) again; and
+ * it still obeys SIGTERM.
+ */
+START_TEST(test_dead_joiner_mutex)
+{
+	struct client	a, c;
+	struct resp	r;
+	pid_t		pid, w;
+	long		n0;
+	int		status, i, waiting;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	cl_open(&c);
+	prime(&c, &r);
+	cl_close(&c);
+	join_and_die(STOP_IN_LOG_WRITE, &pid);
+	/*
+	 * While it is stopped, the worker that takes a request waits on
+	 * the mutex in its lookup (a transaction's start reads the log's
+	 * position), for good: only SIGKILL ends it, and its client gets
+	 * no answer.
+	 */
+	cl_open(&a);
+	REQUIRE(cl_sends(&a, GET(URL_B)) == 0, "send");
+	REQUIRE((w = gwt_server_pid(S.pid, a.fd, 10)) > 0 && w != S.pid,
+	    "which worker serves it?");
+	for (i = 0; i < GWT_WAIT * 20 && !in_futex(w); i++)
+		(void)usleep(50000);
+	waiting = in_futex(w);
+	kill_joiner(pid);
+	REQUIRE(gwt_wait_log(&S, "open again after a rebuild", 1,
+	    GWT_WAIT) == 0, "the index was not rebuilt");
+	REQUIRE(gwt_log_count(&S, "is dead") >= 1, "no error logged");
+	/* (if the kernel tells where processes sleep) */
+	REQUIRE(waiting || !wchan_known(w), "the worker does not wait");
+	if (waiting)
+		REQUIRE(gwt_log_count(&S, "sending SIGKILL") >= 1,
+		    "the waiting worker was not killed");
+	resp_reset(&r);
+	REQUIRE(read_resp(&a, &r, 0) != 0 || r.status == 0,
+	    "an answer from a worker that waited: %d", r.status);
+	cl_close(&a);
+	n0 = origin_count(&O);
+	cl_open(&c);
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r),
+	    "GET after: %d", r.status);
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r) &&
+	    hv(&r, "Age") != NULL, "GET again: %d", r.status);
+	/* recovered: a hit at once; rebuilt empty: one fetch */
+	REQUIRE(origin_count(&O) <= n0 + 1, "not cached after the rebuild");
+	cl_close(&c);
+	cached_again(GET(URL_B));
+	REQUIRE(gwt_log_count(&S, "rebuilding the cache index") == 1,
+	    "rebuilt more than once");
+	REQUIRE(kill(S.pid, SIGTERM) == 0, "kill");
+	REQUIRE(gwt_wait_exit(S.pid, GWT_WAIT, &status) == 0,
+	    "the master does not stop on SIGTERM");
+	S.pid = 0;
+	REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "exit status %#x", status);
+	resp_free(&r);
+}
+END_TEST
+
+/* manager_pid - the master's child named gatewayd-cache, 0 if none. */
+static pid_t
+manager_pid(void)
+{
+	pid_t	 kids[64];
+	char	 path[64], comm[64];
+	pid_t	 found = 0;
+	FILE	*fp;
+	int	 n;
+
+	n = gwt_children(S.pid, kids, 64);
+	for (int i = 0; i < n && i < 64 && found == 0; i++) {
+		(void)snprintf(path, sizeof(path), "/proc/%ld/comm",
+		    (long)kids[i]);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), fp) != NULL &&
+		    strcmp(comm, "gatewayd-cache\n") == 0)
+			found = kids[i];
+		(void)fclose(fp);
+	}
+	return found;
+}
+
+/* wait_manager - a cache manager other than old, or the test fails. */
+static pid_t
+wait_manager(pid_t old)
+{
+	pid_t	 pid = 0;
+
+	for (int i = 0; i < GWT_WAIT * 20; i++) {
+		if ((pid = manager_pid()) > 0 && pid != old)
+			return pid;
+		(void)usleep(50000);
+	}
+	REQUIRE(0, "no cache manager (other than %ld)", (long)old);
+	return 0;
+}
+
+/*
+ * kill -9 of the cache manager: the master reaps it, runs failchk and
+ * starts another; the gateway keeps serving and caching.
+ */
+START_TEST(test_kill_manager)
+{
+	struct client	c;
+	struct resp	r;
+	pid_t		mgr, mgr2;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_cached(croot);
+	mgr = wait_manager(0);
+	REQUIRE(gwt_log_count(&S, "cache manager pid") >= 1,
+	    "the manager's start was not logged");
+	cl_open(&c);
+	prime(&c, &r);
+	cl_close(&c);
+	REQUIRE(kill(mgr, SIGKILL) == 0, "kill");
+	REQUIRE(gwt_wait_log(&S, "cache: failchk of", 1, GWT_WAIT) == 0,
+	    "no failchk after the manager's death");
+	mgr2 = wait_manager(mgr);
+	REQUIRE(mgr2 != mgr, "same manager");
+	n0 = origin_count(&O);
+	cl_open(&c);
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r),
+	    "GET after: %d", r.status);
+	/* killed between checkpoints: still a hit; inside one: rebuilt */
+	REQUIRE(origin_count(&O) == n0 || gwt_log_count(&S,
+	    "open again after a rebuild") == 1, "the entry was lost");
+	cl_close(&c);
+	cached_again(GET(URL_B));
+	resp_free(&r);
+}
+END_TEST
+
 static Suite *
 cache_suite(void)
 {
@@ -1305,6 +1671,9 @@ cache_suite(void)
 	tcase_add_test(tc, test_key_knobs);
 	tcase_add_test(tc, test_304_mismatch);
 	tcase_add_test(tc, test_304_cookie_and_204);
+	tcase_add_test(tc, test_dead_joiner_locks);
+	tcase_add_test(tc, test_dead_joiner_mutex);
+	tcase_add_test(tc, test_kill_manager);
 	suite_add_tcase(s, tc);
 	return s;
 }
