@@ -31,6 +31,7 @@
 #include "arena.h"
 #include "conf.h"
 #include "directives.h"
+#include "tls.h"
 
 #ifndef GW_SYSCONFDIR
 #define GW_SYSCONFDIR "/usr/local/etc"
@@ -177,6 +178,32 @@ error_at(struct gw_parse *p, const char *file, int line, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	vreport(p, file, line, "", fmt, ap);
+	va_end(ap);
+}
+
+/* conf_error_at, conf_warn_at - for checks outside conf.c (tls.c). */
+void
+conf_error_at(struct gw_parse *p, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (++p->nerrors > MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vreport(p, file, line, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+conf_warn_at(struct gw_parse *p, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	p->nwarnings++;
+	va_start(ap, fmt);
+	vreport(p, file, line, "warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -848,6 +875,17 @@ vaddr_parse(struct gw_parse *p, const char *s, struct gw_vaddr *va)
 	return NULL;
 }
 
+/* ssl_unset - a <VirtualHost>'s mod_ssl numbers, before its lines. */
+static void
+ssl_unset(struct gw_vhost *v)
+{
+	v->ssl_engine = v->ssl_proxy_engine = GW_UNSET;
+	v->ssl_protocol = v->ssl_honor_cipher_order = GW_UNSET;
+	v->ssl_proxy_verify = v->ssl_proxy_verify_depth = GW_UNSET;
+	v->ssl_proxy_check_peer_name = v->ssl_proxy_check_peer_cn = GW_UNSET;
+	v->ssl_proxy_check_peer_expire = v->ssl_proxy_protocol = GW_UNSET;
+}
+
 static void
 sec_virtualhost(struct gw_parse *p, struct node *n, const struct section *s)
 {
@@ -881,7 +919,7 @@ sec_virtualhost(struct gw_parse *p, struct node *n, const struct section *s)
 	v->allow_encoded_slashes = GW_UNSET;
 	v->cache_dir_levels = v->cache_dir_length = GW_UNSET;
 	v->cache_header = v->cache_detail_header = GW_UNSET;
-	v->ssl_engine = v->ssl_proxy_engine = GW_UNSET;
+	ssl_unset(v);
 	cache_conf_unset(&v->cache_conf);
 	for (tail = &p->cfg->vhosts; *tail != NULL; tail = &(*tail)->next)
 		;
@@ -1131,8 +1169,17 @@ set_defaults(struct gw_config *c)
 	m->cache_detail_header = 0;
 	m->cache_dir_length = 2;
 	cache_conf_defaults(&m->cache_conf);
+	/* mod_ssl; SSLProtocol as the issue asks: TLS 1.2 and 1.3 */
 	m->ssl_engine = 0;
+	m->ssl_protocol = GW_TLS_DEFAULT;
+	m->ssl_honor_cipher_order = 0;
 	m->ssl_proxy_engine = 0;
+	m->ssl_proxy_verify = GW_VERIFY_NONE;
+	m->ssl_proxy_verify_depth = 1;
+	m->ssl_proxy_check_peer_name = 1;
+	m->ssl_proxy_check_peer_cn = 1;
+	m->ssl_proxy_check_peer_expire = 1;
+	m->ssl_proxy_protocol = GW_TLS_DEFAULT;
 }
 
 #define INHERIT(f, unset)	do { if (v->f == (unset)) v->f = m->f; } \
@@ -1178,6 +1225,42 @@ merge_cache_conf(struct gw_cache_conf *k, const struct gw_cache_conf *mk)
 	INHERIT_K(read_time, GW_UNSET);
 }
 
+#define INHERIT_S(f)	do { if (v->f.value == NULL) v->f = m->f; } while (0)
+
+/* merge_ssl - mod_ssl's merge: what v leaves unset, the main server's. */
+static void
+merge_ssl(struct gw_vhost *v, const struct gw_vhost *m)
+{
+	if (v->ssl_engine == GW_UNSET) {
+		v->ssl_engine = m->ssl_engine;
+		v->ssl_engine_file = m->ssl_engine_file;
+		v->ssl_engine_line = m->ssl_engine_line;
+	}
+	INHERIT_S(ssl_cert_file);
+	INHERIT_S(ssl_key_file);
+	INHERIT_S(ssl_chain_file);
+	INHERIT(ssl_protocol, GW_UNSET);
+	INHERIT_S(ssl_cipher_suite);
+	INHERIT_S(ssl_cipher_suite_13);
+	INHERIT(ssl_honor_cipher_order, GW_UNSET);
+	INHERIT(ssl_proxy_engine, GW_UNSET);
+	if (v->ssl_proxy_verify == GW_UNSET) {
+		v->ssl_proxy_verify = m->ssl_proxy_verify;
+		v->ssl_proxy_verify_file = m->ssl_proxy_verify_file;
+		v->ssl_proxy_verify_line = m->ssl_proxy_verify_line;
+	}
+	INHERIT(ssl_proxy_verify_depth, GW_UNSET);
+	INHERIT_S(ssl_proxy_ca_file);
+	INHERIT_S(ssl_proxy_ca_path);
+	INHERIT(ssl_proxy_check_peer_name, GW_UNSET);
+	INHERIT(ssl_proxy_check_peer_cn, GW_UNSET);
+	INHERIT(ssl_proxy_check_peer_expire, GW_UNSET);
+	INHERIT(ssl_proxy_protocol, GW_UNSET);
+	INHERIT_S(ssl_proxy_cipher_suite);
+	INHERIT_S(ssl_proxy_cipher_suite_13);
+	INHERIT_S(ssl_proxy_machine_cert);
+}
+
 /* merge_vhost - unset values of v come from the main server. */
 static void
 merge_vhost(struct gw_vhost *v, const struct gw_vhost *m)
@@ -1208,11 +1291,7 @@ merge_vhost(struct gw_vhost *v, const struct gw_vhost *m)
 	INHERIT(cache_detail_header, GW_UNSET);
 	INHERIT(cache_dir_length, GW_UNSET);
 	merge_cache_conf(&v->cache_conf, &m->cache_conf);
-	INHERIT(ssl_engine, GW_UNSET);
-	INHERIT(ssl_cert_file, NULL);
-	INHERIT(ssl_key_file, NULL);
-	INHERIT(ssl_chain_file, NULL);
-	INHERIT(ssl_proxy_engine, GW_UNSET);
+	merge_ssl(v, m);
 	INHERIT(error_log, NULL);
 	if (v->cache_dir_file == NULL) {
 		v->cache_dir_file = m->cache_dir_file;
@@ -1336,6 +1415,47 @@ check_mcache(struct gw_parse *p)
 		    c->mcache_size * 1024);
 }
 
+/* is_tls_url - an https:// or wss:// backend URL. */
+static int
+is_tls_url(const char *url)
+{
+	return url != NULL && (strncasecmp(url, "https://", 8) == 0 ||
+	    strncasecmp(url, "wss://", 6) == 0);
+}
+
+/*
+ * check_tls_backends - an https:// or wss:// ProxyPass or BalancerMember
+ * needs SSLProxyEngine On in its server (v merged), as in Apache, where
+ * the request fails at run time instead.
+ */
+static void
+check_tls_backends(struct gw_parse *p, const struct gw_vhost *v)
+{
+	const struct gw_proxypass	*pp;
+	const struct gw_member		*mb;
+	const struct gw_dir		*d;
+	static const char		 why[] = "%s %s: TLS to this backend "
+					    "needs SSLProxyEngine On in this "
+					    "server";
+
+	if (v->ssl_proxy_engine == 1)
+		return;
+	for (pp = v->proxypass; pp != NULL; pp = pp->next)
+		if (is_tls_url(pp->url))
+			error_at(p, pp->file, pp->line, why, "ProxyPass",
+			    pp->url);
+	for (d = v->dirs; d != NULL; d = d->next) {
+		for (pp = d->proxypass; pp != NULL; pp = pp->next)
+			if (is_tls_url(pp->url))
+				error_at(p, pp->file, pp->line, why,
+				    "ProxyPass", pp->url);
+		for (mb = d->members; mb != NULL; mb = mb->next)
+			if (is_tls_url(mb->url))
+				error_at(p, mb->file, mb->line, why,
+				    "BalancerMember", mb->url);
+	}
+}
+
 static void
 conf_finish(struct gw_parse *p)
 {
@@ -1364,6 +1484,10 @@ conf_finish(struct gw_parse *p)
 			check_cache_dirs(p, v);
 		check_dir_caches(p, v);
 	}
+	check_tls_backends(p, &c->main);
+	for (v = c->vhosts; v != NULL; v = v->next)
+		check_tls_backends(p, v);
+	tls_conf_build(p);	/* loads certificates and keys, as root */
 }
 
 /*---------------------------------------------------------------------
@@ -1415,6 +1539,7 @@ conf_load(const char *file, const char *const *defines, int ndefines,
 	flush_msgs(&p);
 	*nerrors = p.nerrors;
 	if (p.nerrors > 0) {
+		tls_free(c->tls);
 		arena_free(p.arena);
 		return NULL;
 	}
@@ -1424,8 +1549,10 @@ conf_load(const char *file, const char *const *defines, int ndefines,
 void
 conf_free(struct gw_config *c)
 {
-	if (c != NULL)
+	if (c != NULL) {
+		tls_free(c->tls);
 		arena_free(c->arena);
+	}
 }
 
 int

@@ -5,6 +5,9 @@
  * deadline SO_RCVTIMEO/SO_SNDTIMEO, so the common case is one system
  * call, not recv-EAGAIN-poll-recv.  Connecting is non-blocking, to put
  * a deadline on it.  A signal interrupts a wait (no SA_RESTART).
+ * Over TLS, SSL_read and SSL_write run on the same blocking socket:
+ * a kernel deadline that passes shows as SSL_ERROR_WANT_*, and the
+ * call is repeated until the deadline of the conn_ call is over.
  */
 #include "config.h"
 
@@ -19,7 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "conn.h"
+#include "log.h"
+#include "tls.h"
+
+#define TLS_STAGE	16384		/* small writes gathered: one record */
 
 static void	(*intr_hook)(void);
 
@@ -140,12 +150,17 @@ interrupted(struct gw_conn *c)
 	return 0;
 }
 
+static ssize_t	tls_read(struct gw_conn *, void *, size_t, int);
+static int	tls_writev(struct gw_conn *, const struct iovec *, int, int);
+
 static ssize_t
 raw_read(struct gw_conn *c, void *buf, size_t len, int ms)
 {
 	long long	 deadline = conn_now_ms() + ms, left;
 	ssize_t		 n;
 
+	if (c->ssl != NULL)
+		return tls_read(c, buf, len, ms);
 	for (;;) {
 		if ((left = deadline - conn_now_ms()) <= 0) {
 			errno = ETIMEDOUT;
@@ -166,6 +181,185 @@ raw_read(struct gw_conn *c, void *buf, size_t len, int ms)
 		if (errno != EINTR || interrupted(c))
 			return -1;
 	}
+}
+
+/*
+ * tls_failed - a fatal TLS error on c: no close_notify later (OpenSSL
+ * forbids SSL_shutdown then); logged at info, since clients and
+ * backends that go away are common.  errno is EPROTO, or the system's.
+ */
+static void
+tls_failed(struct gw_conn *c, int e)
+{
+	int saved = errno;
+
+	SSL_set_quiet_shutdown(c->ssl, 1);
+	if (e == SSL_ERROR_SSL) {
+		log_msg(GW_LOG_INFO, "TLS: connection failed: %s",
+		    tls_error());
+		saved = EPROTO;
+	} else if (saved == 0)
+		saved = ECONNRESET;
+	ERR_clear_error();
+	errno = saved;
+}
+
+/*
+ * tls_wait - after SSL_ERROR_WANT_*: 0 to call again, -1 to give up
+ * (errno).  The kernel deadline has passed (EAGAIN; the caller's loop
+ * then says ETIMEDOUT), or a signal came (EINTR).  *other says that
+ * OpenSSL waits in the other direction (a read needs a write, or the
+ * reverse, as in a key update): its deadline is set too from then on.
+ */
+static int
+tls_wait(struct gw_conn *c, int e, int reading, int *other)
+{
+	if (errno == EINTR && interrupted(c))
+		return -1;
+	if ((e == SSL_ERROR_WANT_WRITE) == reading)
+		*other = 1;
+	return 0;
+}
+
+static ssize_t
+tls_read(struct gw_conn *c, void *buf, size_t len, int ms)
+{
+	long long	 deadline = conn_now_ms() + ms, left;
+	int		 n, e, other = 0;
+
+	if (len > INT_MAX)
+		len = INT_MAX;
+	for (;;) {
+		if ((left = deadline - conn_now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (set_timeo(c->fd, SO_RCVTIMEO, &c->rcv_ms, (int)left) ==
+		    -1 || (other && set_timeo(c->fd, SO_SNDTIMEO, &c->snd_ms,
+		    (int)left) == -1))
+			return -1;
+		ERR_clear_error();
+		errno = 0;
+		if ((n = SSL_read(c->ssl, buf, (int)len)) > 0) {
+			c->in += (unsigned long long)n;
+			return n;
+		}
+		switch (e = SSL_get_error(c->ssl, n)) {
+		case SSL_ERROR_ZERO_RETURN:
+			c->eof = 1;
+			return 0;
+		case SSL_ERROR_WANT_READ:
+		case SSL_ERROR_WANT_WRITE:
+			if (tls_wait(c, e, 1, &other) == -1)
+				return -1;
+			continue;
+		case SSL_ERROR_SYSCALL:
+			if (errno == 0 && ERR_peek_error() == 0) {
+				c->eof = 1;	/* closed, no close_notify */
+				SSL_set_quiet_shutdown(c->ssl, 1);
+				return 0;
+			}
+			/* FALLTHROUGH */
+		default:
+			tls_failed(c, e);
+			return -1;
+		}
+	}
+}
+
+/* tls_write - all of buf, as one SSL_write repeated until it is done. */
+static int
+tls_write(struct gw_conn *c, const void *buf, size_t len, long long deadline)
+{
+	long long	 left;
+	int		 n, e, chunk, other = 0;
+
+	while (len > 0) {
+		if ((left = deadline - conn_now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (set_timeo(c->fd, SO_SNDTIMEO, &c->snd_ms, (int)left) ==
+		    -1 || (other && set_timeo(c->fd, SO_RCVTIMEO, &c->rcv_ms,
+		    (int)left) == -1))
+			return -1;
+		chunk = len > (1U << 30) ? 1 << 30 : (int)len;
+		ERR_clear_error();
+		errno = 0;
+		if ((n = SSL_write(c->ssl, buf, chunk)) > 0) {
+			c->out += (unsigned long long)n;
+			buf = (const char *)buf + n;
+			len -= (size_t)n;
+			continue;
+		}
+		e = SSL_get_error(c->ssl, n);
+		if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+			if (tls_wait(c, e, 0, &other) == -1)
+				return -1;
+			continue;	/* the same bytes again, as required */
+		}
+		tls_failed(c, e);
+		if (errno == ECONNRESET)
+			errno = EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * tls_writev - the pieces, small ones gathered so that a head and a
+ * short body go out in one TLS record.
+ */
+static int
+tls_writev(struct gw_conn *c, const struct iovec *iov, int n, int ms)
+{
+	long long	 deadline = conn_now_ms() + ms;
+	char		 stage[TLS_STAGE];
+	size_t		 used = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		if (used + iov[i].iov_len <= sizeof(stage)) {
+			memcpy(stage + used, iov[i].iov_base, iov[i].iov_len);
+			used += iov[i].iov_len;
+			continue;
+		}
+		if (used > 0 && tls_write(c, stage, used, deadline) == -1)
+			return -1;
+		used = 0;
+		if (iov[i].iov_len < sizeof(stage) / 2) {
+			memcpy(stage, iov[i].iov_base, iov[i].iov_len);
+			used = iov[i].iov_len;
+		} else if (tls_write(c, iov[i].iov_base, iov[i].iov_len,
+		    deadline) == -1)
+			return -1;
+	}
+	return used > 0 ? tls_write(c, stage, used, deadline) : 0;
+}
+
+size_t
+conn_tls_pending(const struct gw_conn *c)
+{
+	int n;
+
+	if (c->ssl == NULL)
+		return 0;
+	n = SSL_pending(c->ssl);
+	return n > 0 ? (size_t)n : 0;
+}
+
+void
+conn_tls_end(struct gw_conn *c)
+{
+	if (c->ssl == NULL)
+		return;
+	/* close_notify goes out with a short deadline */
+	if (c->fd != -1 && set_timeo(c->fd, SO_SNDTIMEO, &c->snd_ms,
+	    1000) == -1)
+		SSL_set_quiet_shutdown(c->ssl, 1);
+	tls_close(c->ssl);
+	c->ssl = NULL;
 }
 
 ssize_t
@@ -238,6 +432,8 @@ conn_writev(struct gw_conn *c, struct iovec *iov, int n, int ms)
 		n++;
 		c->heldlen = 0;
 	}
+	if (c->ssl != NULL)
+		return tls_writev(c, iov, n, ms);
 
 	while (n > 0) {
 		if (iov->iov_len == 0) {
@@ -336,5 +532,34 @@ conn_alive(int fd)
 	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 1;
+	return 0;
+}
+
+/*
+ * conn_send_fd - where sendfile(2) cannot go (TLS): the file read in
+ * pieces and written with conn_write, each piece within ms.
+ */
+int
+conn_send_fd(struct gw_conn *c, int fd, off_t off, unsigned long long len,
+    int ms)
+{
+	char	buf[TLS_STAGE];
+	ssize_t	n;
+
+	while (len > 0) {
+		n = pread(fd, buf, len < sizeof(buf) ? (size_t)len :
+		    sizeof(buf), off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* shorter than said */
+			return -1;
+		}
+		if (conn_write(c, buf, (size_t)n, ms) == -1)
+			return -1;
+		off += n;
+		len -= (unsigned long long)n;
+	}
 	return 0;
 }

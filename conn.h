@@ -5,7 +5,9 @@
  * fails with errno ETIMEDOUT.  Sockets are blocking, with the deadline
  * set in the kernel (SO_RCVTIMEO, SO_SNDTIMEO).  A connection reads into
  * its own fixed buffer, so what a parser did not use (a pipelined
- * request, the start of a body) stays there for the next step.
+ * request, the start of a body) stays there for the next step.  With
+ * an SSL object (ssl, set by the caller after tls.c's handshake) the
+ * same calls read and write through TLS, with the same deadlines.
  */
 #ifndef CONN_H
 #define CONN_H
@@ -15,8 +17,11 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+struct ssl_st;
+
 struct gw_conn {
 	int			 fd;
+	struct ssl_st		*ssl;		/* TLS on fd, or NULL */
 	char			*buf;		/* read buffer */
 	size_t			 cap;
 	size_t			 start;		/* unread data: buf[start..end) */
@@ -56,5 +61,12 @@ long long conn_now_ms(void);
 void	conn_set_intr_hook(void (*)(void));
 /* conn_alive - an idle pooled socket is still open and silent. */
 int	conn_alive(int fd);
+/* conn_send_fd - len bytes of file fd from off, read and written. */
+int	conn_send_fd(struct gw_conn *, int fd, off_t off,
+	    unsigned long long len, int ms);
+/* conn_tls_pending - bytes TLS holds decrypted, unread (0 plain). */
+size_t	conn_tls_pending(const struct gw_conn *);
+/* conn_tls_end - close_notify (unless failed), free; ssl becomes NULL. */
+void	conn_tls_end(struct gw_conn *);
 
 #endif /* CONN_H */

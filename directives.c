@@ -18,10 +18,12 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "accesslog.h"
 #include "arena.h"
 #include "directives.h"
+#include "tls.h"
 
 #define BIG_RATE	1000000000LL
 #define FIELD(p, d)	((char *)slot_base((p), (d)) + (d)->offset)
@@ -1740,23 +1742,172 @@ set_ssl_engine(struct gw_parse *p, const struct gw_directive *d, int argc,
 		    "on or off";
 	else
 		return "takes on or off";
+	p->vhost->ssl_engine_file = p->file;
+	p->vhost->ssl_engine_line = p->line;
 	return NULL;
 }
 
-/* set_ssl_file - a certificate or key file that must be readable now. */
+static void
+setting(struct gw_parse *p, const struct gw_directive *d, char *value)
+{
+	struct gw_setting *s = (struct gw_setting *)(void *)FIELD(p, d);
+
+	s->value = value;
+	s->file = p->file;
+	s->line = p->line;
+}
+
+/*
+ * set_ssl_file - a certificate or key file that must be readable now
+ * (tls.c loads it once the whole file is read).
+ */
 static const char *
 set_ssl_file(struct gw_parse *p, const struct gw_directive *d, int argc,
     char **argv)
 {
-	char *path;
+	struct stat	 st;
+	char		*path;
 
 	(void)argc;
 	path = conf_path(p, argv[0]);
 	if (access(path, R_OK) != 0)
 		return arena_printf(p->arena, "cannot read %s: %s", path,
 		    strerror(errno));
-	*(char **)(void *)FIELD(p, d) = path;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return arena_printf(p->arena, "%s is a directory, not a file",
+		    path);
+	setting(p, d, path);
 	return NULL;
+}
+
+/* set_ssl_dir - SSLProxyCACertificatePath: a readable directory. */
+static const char *
+set_ssl_dir(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	struct stat	 st;
+	char		*path;
+
+	(void)argc;
+	path = conf_path(p, argv[0]);
+	if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+		return arena_printf(p->arena, "%s is not a directory", path);
+	if (stat(path, &st) != 0 || access(path, R_OK | X_OK) != 0)
+		return arena_printf(p->arena, "cannot read %s: %s", path,
+		    strerror(errno));
+	setting(p, d, path);
+	return NULL;
+}
+
+/*
+ * set_ssl_protocol - SSLProtocol and SSLProxyProtocol, as mod_ssl's
+ * ssl_cmd_protocol_parse: from nothing, "+x" adds, "-x" takes away, a
+ * bare word replaces what the line said so far.  SSLv3 is accepted as
+ * a word and never enabled (OpenSSL 3 has none).
+ */
+static const char *
+set_ssl_protocol(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	static const struct {
+		const char	*name;
+		int		 bits;
+	} protos[] = {
+		{ "all", GW_TLS_ALL }, { "SSLv3", GW_TLS_SSLV3 },
+		{ "TLSv1", GW_TLS_V1 }, { "TLSv1.1", GW_TLS_V1_1 },
+		{ "TLSv1.2", GW_TLS_V1_2 }, { "TLSv1.3", GW_TLS_V1_3 },
+	};
+	int	 mask = 0, bits;
+	char	 op;
+
+	for (int i = 0; i < argc; i++) {
+		const char *w = argv[i];
+
+		op = *w == '+' || *w == '-' ? *w++ : '\0';
+		bits = -1;
+		for (size_t j = 0; j < sizeof(protos) / sizeof(protos[0]); j++)
+			if (strcasecmp(w, protos[j].name) == 0)
+				bits = protos[j].bits;
+		if (bits == -1)
+			return arena_printf(p->arena, "unknown protocol \"%s\" "
+			    "(all, SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3)",
+			    w);
+		if (op == '-')
+			mask &= ~bits;
+		else if (op == '+')
+			mask |= bits;
+		else {
+			if (mask != 0)
+				conf_warn(p, "%s: \"%s\" replaces the "
+				    "protocols before it; is a + or - "
+				    "missing?", d->name, argv[i]);
+			mask = bits;
+		}
+	}
+	if (mask & GW_TLS_SSLV3)
+		conf_warn(p, "%s: SSLv3 is not supported and stays off",
+		    d->name);
+	mask &= ~GW_TLS_SSLV3;
+	if (mask == 0)
+		return "no protocol left: TLS could never be spoken";
+	*(int *)(void *)FIELD(p, d) = mask;
+	return NULL;
+}
+
+/*
+ * set_ssl_cipher - SSLCipherSuite and SSLProxyCipherSuite
+ * [SSL|TLSv1.3] spec: an OpenSSL cipher list for TLS 1.2 and below, or
+ * with TLSv1.3 the TLS 1.3 cipher suites.  The TLS 1.3 field follows
+ * the TLS 1.2 one in struct gw_vhost.
+ */
+_Static_assert(offsetof(struct gw_vhost, ssl_cipher_suite_13) ==
+    offsetof(struct gw_vhost, ssl_cipher_suite) + sizeof(struct gw_setting),
+    "SSLCipherSuite TLSv1.3 goes in the field after the TLS 1.2 one");
+_Static_assert(offsetof(struct gw_vhost, ssl_proxy_cipher_suite_13) ==
+    offsetof(struct gw_vhost, ssl_proxy_cipher_suite) +
+    sizeof(struct gw_setting),
+    "SSLProxyCipherSuite TLSv1.3 goes in the field after the TLS 1.2 one");
+
+static const char *
+set_ssl_cipher(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	struct gw_directive	 d13 = *d;
+	const char		*spec = argv[argc - 1];
+	int			 v13 = 0;
+
+	if (argc == 2) {
+		if (strcasecmp(argv[0], "TLSv1.3") == 0)
+			v13 = 1;
+		else if (strcasecmp(argv[0], "SSL") != 0)
+			return arena_printf(p->arena, "unknown protocol \"%s\" "
+			    "(SSL or TLSv1.3)", argv[0]);
+	}
+	if (!tls_cipher_ok(spec, v13))
+		return arena_printf(p->arena, "OpenSSL accepts no cipher%s in "
+		    "\"%s\"", v13 ? " suite" : "", spec);
+	d13.offset += v13 ? sizeof(struct gw_setting) : 0;
+	setting(p, &d13, argv[argc - 1]);
+	return NULL;
+}
+
+static const char *
+set_ssl_verify(struct gw_parse *p, const struct gw_directive *d, int argc,
+    char **argv)
+{
+	static const char *const words[] = { "none", "optional", "require",
+	    "optional_no_ca" };
+
+	(void)d;
+	(void)argc;
+	for (int i = 0; i < 4; i++)
+		if (strcasecmp(argv[0], words[i]) == 0) {
+			p->vhost->ssl_proxy_verify = i;
+			p->vhost->ssl_proxy_verify_file = p->file;
+			p->vhost->ssl_proxy_verify_line = p->line;
+			return NULL;
+		}
+	return "takes none, optional, require or optional_no_ca";
 }
 
 /*---------------------------------------------------------------------
@@ -2013,10 +2164,48 @@ static const struct gw_directive table[] = {
 	    "the server certificate (PEM, may hold the chain)" },
 	{ "SSLCertificateKeyFile", GW_CTX_SV, 1, 1, set_ssl_file,
 	    V(ssl_key_file), 0, 0, "file", "the private key (PEM)" },
+	{ "SSLCipherSuite", GW_CTX_SV, 1, 2, set_ssl_cipher,
+	    V(ssl_cipher_suite), 0, 0, "[SSL|TLSv1.3] cipher-spec",
+	    "ciphers offered to clients (OpenSSL syntax)" },
 	{ "SSLEngine", GW_CTX_SV, 1, 1, set_ssl_engine, NONE, 0, 0,
 	    "on|off", "TLS on this virtual host" },
+	{ "SSLHonorCipherOrder", GW_CTX_SV, 1, 1, set_flag,
+	    V(ssl_honor_cipher_order), 0, 0, "on|off",
+	    "the server's cipher order wins over the client's" },
+	{ "SSLProtocol", GW_CTX_SV, 1, -1, set_ssl_protocol, V(ssl_protocol),
+	    0, 0, "[+|-]protocol ...", "TLS versions offered to clients" },
+	{ "SSLProxyCACertificateFile", GW_CTX_SV, 1, 1, set_ssl_file,
+	    V(ssl_proxy_ca_file), 0, 0, "file",
+	    "CA certificates that backend certificates are checked against" },
+	{ "SSLProxyCACertificatePath", GW_CTX_SV, 1, 1, set_ssl_dir,
+	    V(ssl_proxy_ca_path), 0, 0, "directory",
+	    "directory of hashed CA certificates for backends" },
+	{ "SSLProxyCheckPeerCN", GW_CTX_SV, 1, 1, set_flag,
+	    V(ssl_proxy_check_peer_cn), 0, 0, "on|off",
+	    "with SSLProxyCheckPeerName: check the backend's name" },
+	{ "SSLProxyCheckPeerExpire", GW_CTX_SV, 1, 1, set_flag,
+	    V(ssl_proxy_check_peer_expire), 0, 0, "on|off",
+	    "refuse an expired backend certificate" },
+	{ "SSLProxyCheckPeerName", GW_CTX_SV, 1, 1, set_flag,
+	    V(ssl_proxy_check_peer_name), 0, 0, "on|off",
+	    "check that the backend certificate names the backend" },
+	{ "SSLProxyCipherSuite", GW_CTX_SV, 1, 2, set_ssl_cipher,
+	    V(ssl_proxy_cipher_suite), 0, 0, "[SSL|TLSv1.3] cipher-spec",
+	    "ciphers offered to backends (OpenSSL syntax)" },
 	{ "SSLProxyEngine", GW_CTX_SV, 1, 1, set_flag, V(ssl_proxy_engine),
 	    0, 0, "on|off", "TLS to https:// backends" },
+	{ "SSLProxyMachineCertificateFile", GW_CTX_SV, 1, 1, set_ssl_file,
+	    V(ssl_proxy_machine_cert), 0, 0, "file",
+	    "client certificate and key shown to backends (PEM)" },
+	{ "SSLProxyProtocol", GW_CTX_SV, 1, -1, set_ssl_protocol,
+	    V(ssl_proxy_protocol), 0, 0, "[+|-]protocol ...",
+	    "TLS versions offered to backends" },
+	{ "SSLProxyVerify", GW_CTX_SV, 1, 1, set_ssl_verify, NONE, 0, 0,
+	    "none|optional|require|optional_no_ca",
+	    "whether backend certificates must verify against the CA" },
+	{ "SSLProxyVerifyDepth", GW_CTX_SV, 1, 1, set_int,
+	    V(ssl_proxy_verify_depth), 0, 100, "number",
+	    "most CA certificates between a backend's and a trusted one" },
 	{ "StartServers", GW_CTX_SERVER, 1, 1, set_mpm, S(start_servers), 1,
 	    GW_SERVER_LIMIT_CAP, "number", "workers forked at start" },
 	{ "Timeout", GW_CTX_SERVER, 1, 1, set_int, S(timeout), 1, 86400,

@@ -75,6 +75,10 @@ int		 directives_module_known(const char *);
 /* conf.c helpers for setters */
 void		 conf_warn(struct gw_parse *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+void		 conf_error_at(struct gw_parse *, const char *file, int line,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+void		 conf_warn_at(struct gw_parse *, const char *file, int line,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
 char		*conf_path(struct gw_parse *, const char *);
 const char	*conf_include(struct gw_parse *, const char *, int optional);
 int		 conf_defined(struct gw_parse *, const char *);

@@ -20,6 +20,7 @@
 #define GW_SERVER_LIMIT_CAP 20000	/* hard cap on ServerLimit */
 
 struct gw_arena;
+struct tls_set;
 
 /* Log levels, Apache's names and order. */
 enum gw_loglevel {
@@ -186,6 +187,30 @@ struct gw_cache_conf {
 	int			 file_size_line;
 };
 
+/*
+ * A value a directive set (a file name, a cipher list) and where, for
+ * messages about it after parsing (tls.c loads the files).  value NULL:
+ * not set.
+ */
+struct gw_setting {
+	char			*value;
+	const char		*file;
+	int			 line;
+};
+
+/* SSLProtocol and SSLProxyProtocol: a set of these. */
+#define GW_TLS_SSLV3	0x01		/* accepted as a word, never used */
+#define GW_TLS_V1	0x02
+#define GW_TLS_V1_1	0x04
+#define GW_TLS_V1_2	0x08
+#define GW_TLS_V1_3	0x10
+#define GW_TLS_ALL	(GW_TLS_V1 | GW_TLS_V1_1 | GW_TLS_V1_2 | GW_TLS_V1_3)
+#define GW_TLS_DEFAULT	(GW_TLS_V1_2 | GW_TLS_V1_3)
+
+/* SSLProxyVerify */
+enum gw_verify { GW_VERIFY_NONE, GW_VERIFY_OPTIONAL, GW_VERIFY_REQUIRE,
+	GW_VERIFY_OPTIONAL_NO_CA };
+
 /* <Proxy match>, <Location path> and <Directory path> sections. */
 enum gw_dir_kind { GW_DIR_PROXY, GW_DIR_LOCATION, GW_DIR_DIRECTORY };
 struct gw_dir {
@@ -246,11 +271,32 @@ struct gw_vhost {
 	const char		*cache_dir_file;	/* last CacheDir* line */
 	int			 cache_dir_line;
 	struct gw_cache_conf	 cache_conf;	/* mod_cache knobs */
+	/* mod_ssl, facing clients (tls.c builds a context from these) */
 	int			 ssl_engine;
-	char			*ssl_cert_file;
-	char			*ssl_key_file;
-	char			*ssl_chain_file;
+	const char		*ssl_engine_file;	/* SSLEngine's line */
+	int			 ssl_engine_line;
+	struct gw_setting	 ssl_cert_file;
+	struct gw_setting	 ssl_key_file;
+	struct gw_setting	 ssl_chain_file;
+	int			 ssl_protocol;		/* GW_TLS_* bits */
+	struct gw_setting	 ssl_cipher_suite;	/* TLS 1.2 and below */
+	struct gw_setting	 ssl_cipher_suite_13;	/* TLSv1.3 */
+	int			 ssl_honor_cipher_order;
+	/* mod_ssl, facing backends (SSLProxy*) */
 	int			 ssl_proxy_engine;
+	int			 ssl_proxy_verify;	/* enum gw_verify */
+	const char		*ssl_proxy_verify_file;
+	int			 ssl_proxy_verify_line;
+	int			 ssl_proxy_verify_depth;
+	struct gw_setting	 ssl_proxy_ca_file;
+	struct gw_setting	 ssl_proxy_ca_path;
+	int			 ssl_proxy_check_peer_name;
+	int			 ssl_proxy_check_peer_cn;
+	int			 ssl_proxy_check_peer_expire;
+	int			 ssl_proxy_protocol;	/* GW_TLS_* bits */
+	struct gw_setting	 ssl_proxy_cipher_suite;
+	struct gw_setting	 ssl_proxy_cipher_suite_13;
+	struct gw_setting	 ssl_proxy_machine_cert;
 	struct gw_dir		*dirs;		/* <Proxy>, <Location> */
 	char			*error_log;	/* per-vhost ErrorLog */
 	struct gw_strlist	*custom_logs;	/* "file format" as given */
@@ -307,6 +353,8 @@ struct gw_config {
 	int			 mcache_removal_gdsf;
 	const char		*mcache_file;	/* where MCache* was last set */
 	int			 mcache_line;
+
+	struct tls_set		*tls;		/* TLS contexts (tls.c) */
 
 	struct gw_vhost		 main;		/* main server */
 	struct gw_vhost		*vhosts;	/* <VirtualHost>s, file order */

@@ -48,9 +48,11 @@
 #include "proxy.h"
 #include "rules.h"
 #include "scoreboard.h"
+#include "tls.h"
 #include "worker.h"
 
 #define LINGER_MS	2000
+#define TUNNEL_TLS_MS	100		/* a TLS record being completed */
 
 /* A backend, from a ProxyPass URL. */
 struct backend {
@@ -60,11 +62,15 @@ struct backend {
 	char		 hostport[280];	/* for Host: and the pool key */
 	const char	*path;		/* in the URL, from '/' (or "") */
 	size_t		 pathlen;
+	int		 tls;		/* https:// */
+	char		 name[256];	/* TLS: SNI and certificate name */
+	char		 key[600];	/* of the pool and TLS sessions */
 };
 
 struct pooled {
-	char		 key[280];
+	char		 key[600];
 	int		 fd;
+	struct ssl_st	*ssl;		/* TLS on fd, or NULL */
 	time_t		 since;
 	int		 rcv_ms, snd_ms;	/* kernel deadlines set on fd */
 };
@@ -76,6 +82,7 @@ static struct {
 	struct pooled	 pool[PROXY_POOL];
 	int		 npool;
 	int		 pool_rcv_ms, pool_snd_ms;	/* of the last pool_get */
+	struct ssl_st	*pool_ssl;		/* of the last pool_get */
 	struct http_msg	 rm;		/* the backend's response head */
 	struct cp_conf	 cpc;		/* caching knobs (defaults) */
 	struct cache_hit hit;		/* a stored response being sent */
@@ -113,6 +120,7 @@ struct req {
 	int			 body_done;	/* request body read whole */
 	int			 continued;	/* 100 Continue sent */
 	int			 forward;	/* a forward-proxy request */
+	int			 secure;	/* came over TLS (https) */
 	/* for the access log */
 	struct timespec		 t_start;	/* head read (realtime) */
 	long long		 mono_start;	/* the same, monotonic us */
@@ -153,6 +161,7 @@ struct req {
 };
 
 static int	send_error(struct req *, int, const char *);
+static int	preserve_host(const struct req *);
 static int	cache_status(const struct req *, char *, size_t, size_t *);
 static long long stage_deadline(long long, int, int, int, unsigned long long,
 		    int);
@@ -335,6 +344,7 @@ parse_backend(const char *url, struct backend *b)
 static void
 pool_close(int i)
 {
+	tls_close(px.pool[i].ssl);
 	(void)close(px.pool[i].fd);
 	px.pool[i] = px.pool[--px.npool];
 }
@@ -357,13 +367,16 @@ pool_get(const char *key, int ttl)
 		if (strcmp(px.pool[i].key, key) != 0)
 			continue;
 		if ((ttl > 0 && now - px.pool[i].since >= ttl) ||
-		    !conn_alive(px.pool[i].fd)) {
+		    (px.pool[i].ssl == NULL ? !conn_alive(px.pool[i].fd) :
+		    !tls_idle_ok(px.pool[i].ssl, px.pool[i].fd,
+		    &px.pool[i].rcv_ms, &px.pool[i].snd_ms))) {
 			pool_close(i);
 			continue;
 		}
 		fd = px.pool[i].fd;
 		px.pool_rcv_ms = px.pool[i].rcv_ms;
 		px.pool_snd_ms = px.pool[i].snd_ms;
+		px.pool_ssl = px.pool[i].ssl;
 		px.pool[i] = px.pool[--px.npool];
 		return fd;
 	}
@@ -378,10 +391,51 @@ pool_put(const char *key, const struct gw_conn *be)
 	(void)snprintf(px.pool[px.npool].key, sizeof(px.pool[0].key), "%s",
 	    key);
 	px.pool[px.npool].fd = be->fd;
+	px.pool[px.npool].ssl = be->ssl;
 	px.pool[px.npool].rcv_ms = be->rcv_ms;
 	px.pool[px.npool].snd_ms = be->snd_ms;
 	px.pool[px.npool].since = time(NULL);
 	px.npool++;
+}
+
+/*
+ * backend_tls - b's pool key, and for https:// its TLS name: the URL's
+ * host, or the client's Host (without port) with ProxyPreserveHost, as
+ * mod_proxy's SNI.  The key tells TLS connections apart by that name
+ * and by client context, so that none is reused for another.  -1 (and
+ * logged) when this server has no SSLProxyEngine On.
+ */
+static int
+backend_tls(struct req *r, struct backend *b)
+{
+	const char	*h = b->host;
+	size_t		 n = strlen(h);
+
+	b->tls = strcasecmp(b->scheme, "https") == 0;
+	if (!b->tls) {
+		(void)snprintf(b->key, sizeof(b->key), "%s", b->hostport);
+		return 0;
+	}
+	if (r->vhost->ssl_proxy_engine != 1) {
+		log_msg(GW_LOG_ERR, "proxy: https:// backend %s needs "
+		    "SSLProxyEngine On in this server", b->hostport);
+		return -1;
+	}
+	if (preserve_host(r) && r->host[0] != '\0') {
+		h = r->host;
+		if (h[0] == '[') {
+			h++;
+			n = strcspn(h, "]");
+		} else
+			n = strcspn(h, ":");
+	}
+	if (n >= sizeof(b->name))
+		n = sizeof(b->name) - 1;
+	memcpy(b->name, h, n);
+	b->name[n] = '\0';
+	(void)snprintf(b->key, sizeof(b->key), "https://%s|%s|%u",
+	    b->hostport, b->name, tls_client_id(r->cfg, r->vhost));
+	return 0;
 }
 
 /*
@@ -957,7 +1011,8 @@ build_request(struct req *r, const struct gw_proxypass *pp,
 		    (r->vhost->add_headers && !r->forward &&
 		    (http_slice_caseeq(n, "X-Forwarded-For") ||
 		    http_slice_caseeq(n, "X-Forwarded-Host") ||
-		    http_slice_caseeq(n, "X-Forwarded-Server"))) ||
+		    http_slice_caseeq(n, "X-Forwarded-Server") ||
+		    http_slice_caseeq(n, "X-Forwarded-Proto"))) ||
 		    (r->vhost->proxy_via != 0 && http_slice_caseeq(n, "Via")) ||
 		    (r->creval && (http_slice_caseeq(n, "If-None-Match") ||
 		    http_slice_caseeq(n, "If-Modified-Since"))))
@@ -977,7 +1032,9 @@ build_request(struct req *r, const struct gw_proxypass *pp,
 		    -1 || (r->host[0] != '\0' && add_forwarded(r, &len,
 		    "X-Forwarded-Host", r->host) == -1) ||
 		    (server != NULL && add_forwarded(r, &len,
-		    "X-Forwarded-Server", server) == -1))
+		    "X-Forwarded-Server", server) == -1) ||
+		    add_forwarded(r, &len, "X-Forwarded-Proto", r->secure ?
+		    "https" : "http") == -1)
 			return -1;
 	}
 	if (r->vhost->proxy_via == 1 || r->vhost->proxy_via == 2) {
@@ -1251,8 +1308,8 @@ found:
 		n2 = snprintf(out, cap, "%s%.*s", p->path, (int)(v.n - n),
 		    v.p + n);
 	else
-		n2 = snprintf(out, cap, "http://%s%s%.*s", name, p->path,
-		    (int)(v.n - n), v.p + n);
+		n2 = snprintf(out, cap, "%s://%s%s%.*s", r->secure ?
+		    "https" : "http", name, p->path, (int)(v.n - n), v.p + n);
 	return n2 >= 0 && (size_t)n2 < cap;
 }
 
@@ -1541,7 +1598,8 @@ cache_prepare(struct req *r, const char *url)
 			return;
 		(void)snprintf(r->chost, sizeof(r->chost), "%s", host);
 	}
-	r->cscheme = "http";
+	/* a request that came over TLS is https:// in the key, as Apache */
+	r->cscheme = r->secure ? "https" : "http";
 	if (!r->forward && px.cpc.key_base_url != NULL &&
 	    key_base(r, px.cpc.key_base_url) == -1)
 		return;
@@ -1699,8 +1757,10 @@ send_cached(struct req *r, int64_t age)
 		return -1;
 	if (r->m.mcode == HTTP_M_HEAD || blen == 0 || r->bg)
 		return 0;
-	if (cache_send_file(r->c->fd, h->fd, h->body_off + first, blen,
-	    timeout_ms(r->cfg), &r->c->snd_ms, r->stop, &r->c->out) == -1) {
+	if ((r->c->ssl != NULL ? conn_send_fd(r->c, h->fd,
+	    (off_t)(h->body_off + first), blen, timeout_ms(r->cfg)) :
+	    cache_send_file(r->c->fd, h->fd, h->body_off + first, blen,
+	    timeout_ms(r->cfg), &r->c->snd_ms, r->stop, &r->c->out)) == -1) {
 		log_errno(GW_LOG_INFO, "proxy: sending a cached body to %s",
 		    r->peer_ip);
 		r->keepalive = 0;
@@ -2222,7 +2282,8 @@ cache_after(struct req *r)
 	cache_invalidate(r->croot, r->cname);
 	blen = r->rawpath.n + (r->query != NULL ? r->qlen + 1 : 0);
 	for (int i = 0; i < 2; i++) {
-		n = cache_policy_related(r->resp, fields[i], "http", r->chost,
+		n = cache_policy_related(r->resp, fields[i], r->cscheme,
+		    r->chost,
 		    r->cport, r->rawpath.p, blen, target, sizeof(target));
 		if (n > 0)
 			invalidate_one(r, target, (size_t)n);
@@ -2317,7 +2378,13 @@ tunnel(struct req *r, struct gw_conn *be)
 		pfd[1].fd = be->fd;
 		pfd[0].events = pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
-		n = poll(pfd, 2, ms);
+		/* TLS may hold decrypted bytes that poll cannot see */
+		if (conn_tls_pending(c) > 0 || conn_tls_pending(be) > 0) {
+			pfd[0].revents = conn_tls_pending(c) > 0 ? POLLIN : 0;
+			pfd[1].revents = conn_tls_pending(be) > 0 ? POLLIN : 0;
+			n = 1;
+		} else
+			n = poll(pfd, 2, ms);
 		if (n == 0)
 			return;		/* idle past Timeout */
 		if (n < 0) {
@@ -2331,7 +2398,18 @@ tunnel(struct req *r, struct gw_conn *be)
 
 			if (pfd[i].revents == 0)
 				continue;
-			got = recv(from->fd, from->buf, from->cap, 0);
+			/*
+			 * Over TLS a readable socket may hold only part of
+			 * a record, or no data (a session ticket): a short
+			 * wait, then back to poll; OpenSSL keeps the part.
+			 */
+			if (from->ssl != NULL) {
+				got = conn_read(from, from->buf, from->cap,
+				    TUNNEL_TLS_MS);
+				if (got < 0 && errno == ETIMEDOUT)
+					continue;
+			} else
+				got = recv(from->fd, from->buf, from->cap, 0);
 			if (got == 0 || (got < 0 && errno != EAGAIN &&
 			    errno != EINTR))
 				return;
@@ -2423,13 +2501,21 @@ read_response_head(struct req *r, struct gw_conn *be, struct http_msg *rm,
 	}
 }
 
+/* be_close - the end of a backend connection that is not pooled. */
+static void
+be_close(struct gw_conn *be)
+{
+	conn_tls_end(be);
+	(void)close(be->fd);
+}
+
 /*
  * forward - one attempt at the backend.  reused says the connection
  * came from the pool: a close before any answer may then be retried.
  */
 static enum fwd
 forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
-    size_t matched, int fd, int reused)
+    size_t matched, int fd, struct ssl_st *ssl, int reused)
 {
 	struct gw_conn		 be;
 	struct http_msg		*rm;
@@ -2441,31 +2527,32 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	ms = (pp->timeout > 0 ? pp->timeout : r->vhost->proxy_timeout > 0 ?
 	    r->vhost->proxy_timeout : r->cfg->timeout) * 1000;
 	conn_init(&be, fd, px.bbuf, PROXY_BUF, r->stop);
+	be.ssl = ssl;
 	if (reused) {		/* the deadlines it has: no setsockopt */
 		be.rcv_ms = px.pool_rcv_ms;
 		be.snd_ms = px.pool_snd_ms;
 	}
 	if (build_request(r, pp, b, matched, &len) == -1) {
-		(void)close(fd);
+		be_close(&be);
 		return send_error(r, 414, NULL) == 0 ? FWD_DONE : FWD_CLOSE;
 	}
 	r->t_req = (int64_t)time(NULL);
 	if (conn_write(&be, px.obuf, len, ms) == -1) {
-		(void)close(fd);
+		be_close(&be);
 		if (reused && idempotent(r->m.mcode))
 			return FWD_RETRY;
 		return send_error(r, 502, NULL) == 0 ? FWD_DONE : FWD_CLOSE;
 	}
 	if (r->m.body != HTTP_BODY_NONE) {
 		if (send_continue(r) == -1) {
-			(void)close(fd);
+			be_close(&be);
 			return FWD_CLOSE;
 		}
 		sent_body = 1;
 		rc = relay_request_body(r, &be, ms);
 		r->body_done = rc == 0;
 		if (rc != 0) {
-			(void)close(fd);
+			be_close(&be);
 			if (rc == 413)
 				return send_error(r, 413, NULL), FWD_CLOSE;
 			if (rc == -2)	/* Apache: 504 when the send timed out */
@@ -2483,7 +2570,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	r->upgrading = wants_upgrade(r, pp);
 	rc = read_response_head(r, &be, rm, ms, &got_any);
 	if (rc != HTTP_OK) {
-		(void)close(fd);
+		be_close(&be);
 		if (rc == -2 && reused && !sent_body && idempotent(r->m.mcode))
 			return FWD_RETRY;
 		if (rc == -1)
@@ -2504,7 +2591,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 			conn_consume(&be, rm->head_len);
 			tunnel(r, &be);
 		}
-		(void)close(fd);
+		be_close(&be);
 		return FWD_CLOSE;
 	}
 	be.pin = rm->head_len;		/* the head stays for the log */
@@ -2518,7 +2605,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		cache_invalidate(r->croot, r->hname);
 		cache_hit_close(&px.hit);
 		r->cstale = r->creval = r->csie = 0;
-		(void)close(fd);
+		be_close(&be);
 		return FWD_REFETCH;
 	}
 	if (r->cstale && r->creval && rm->status == 304) {
@@ -2529,19 +2616,19 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		    !pp->disablereuse && !(rm->connection & HTTP_CONN_CLOSE) &&
 		    (rm->version == 11 || (rm->connection &
 		    HTTP_CONN_KEEPALIVE)) && conn_pending(&be) == 0)
-			pool_put(b->hostport, &be);
+			pool_put(b->key, &be);
 		else
-			(void)close(fd);
+			be_close(&be);
 		return rc == 0 ? FWD_DONE : FWD_CLOSE;
 	}
 	if (r->cstale && r->csie && rm->status >= 500) {
-		(void)close(fd);
+		be_close(&be);
 		(void)serve_stale(r, &rc);
 		return rc == 0 ? FWD_DONE : FWD_CLOSE;
 	}
 	if (error_override(r, rm->status)) {
 		/* ProxyErrorOverride: our page, not the backend's */
-		(void)close(fd);
+		be_close(&be);
 		return send_error(r, rm->status, NULL) == 0 ? FWD_DONE :
 		    FWD_CLOSE;
 	}
@@ -2561,7 +2648,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		if (put != NULL)
 			cache_put_end(put, 0);
 		cache_release(r);
-		(void)close(fd);
+		be_close(&be);
 		return send_error(r, 502, NULL), FWD_CLOSE;
 	}
 	/* the head goes out with the first body bytes, in one write */
@@ -2579,7 +2666,7 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		r->c->heldlen = 0;
 		r->resp = NULL;
 		r->hdr_out = 0;
-		(void)close(fd);
+		be_close(&be);
 		log_msg(GW_LOG_ERR, "proxy: the backend's body was cut short "
 		    "for %.*s", (int)r->m.target.n, r->m.target.p);
 		return send_error(r, 502, NULL), FWD_CLOSE;
@@ -2591,9 +2678,9 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	    (rm->connection & HTTP_CONN_KEEPALIVE)) && !pp->disablereuse &&
 	    conn_pending(&be) == 0;
 	if (reusable)
-		pool_put(b->hostport, &be);
+		pool_put(b->key, &be);
 	else
-		(void)close(fd);
+		be_close(&be);
 	if (rc == -1) {
 		log_msg(GW_LOG_ERR, "proxy: the backend's body was cut short "
 		    "for %.*s", (int)r->m.target.n, r->m.target.p);
@@ -2606,16 +2693,20 @@ static int
 to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 {
 	struct backend	 b;
-	char		 url[8192];
+	struct ssl_st	*ssl;
+	char		 url[8192], why[512];
 	int		 fd, reused, ms, attempt, rc, refetched = 0;
 	enum fwd	 f;
 
 	if (parse_backend(pp->url, &b) == -1 ||
-	    strcasecmp(b.scheme, "http") != 0) {
+	    (strcasecmp(b.scheme, "http") != 0 &&
+	    strcasecmp(b.scheme, "https") != 0)) {
 		log_msg(GW_LOG_ERR, "proxy: cannot use backend %s (only "
-		    "http:// in this release)", pp->url);
+		    "http:// and https:// in this release)", pp->url);
 		return send_error(r, 500, NULL);
 	}
+	if (backend_tls(r, &b) == -1)
+		return send_error(r, 500, NULL);
 	(void)snprintf(url, sizeof(url), "%s%s", pp->url, r->path + matched);
 	if (!access_ok(r, url))
 		return send_error(r, 403, NULL);
@@ -2646,11 +2737,13 @@ to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 	    (pp->timeout > 0 ? pp->timeout : r->cfg->timeout) * 1000;
 	for (attempt = 0; attempt < 2; attempt++) {
 		reused = 0;
-		fd = pp->disablereuse ? -1 : pool_get(b.hostport,
+		ssl = NULL;
+		fd = pp->disablereuse ? -1 : pool_get(b.key,
 		    pp->ttl > 0 ? pp->ttl : 0);
-		if (fd >= 0)
+		if (fd >= 0) {
 			reused = 1;
-		else if ((fd = backend_connect(r, &b, ms, pp->keepalive)) ==
+			ssl = px.pool_ssl;
+		} else if ((fd = backend_connect(r, &b, ms, pp->keepalive)) ==
 		    -1) {
 			log_errno(GW_LOG_ERR, "proxy: cannot connect to "
 			    "backend %s", b.hostport);
@@ -2659,8 +2752,15 @@ to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 			if (serve_stale(r, &rc))
 				return rc;
 			return send_error(r, 503, NULL);
+		} else if (b.tls && tls_connect(r->cfg, r->vhost, fd, b.name,
+		    b.key, ms, r->stop, &ssl, why, sizeof(why)) == -1) {
+			/* Apache: 502, the reason in the error log */
+			log_msg(GW_LOG_ERR, "proxy: TLS to backend %s (%s): %s",
+			    b.hostport, b.name, why);
+			(void)close(fd);
+			return send_error(r, 502, NULL);
 		}
-		f = forward(r, pp, &b, matched, fd, reused);
+		f = forward(r, pp, &b, matched, fd, ssl, reused);
 		if (f == FWD_RETRY)
 			continue;
 		if (f == FWD_REFETCH && !refetched) {
@@ -2958,6 +3058,7 @@ lingering_close(struct gw_conn *c)
 {
 	char	buf[4096];
 
+	conn_tls_end(c);		/* close_notify; then bytes as they come */
 	if (shutdown(c->fd, SHUT_WR) == -1)
 		return;
 	c->start = c->end = 0;
@@ -3070,6 +3171,8 @@ log_request(struct req *r, int parsed, unsigned nreq, int aborted)
 		(void)inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)l)->
 		    sin_addr, local_ip, sizeof(local_ip));
 	rec.local_ip = local_ip;
+	rec.tls_protocol = tls_version(r->c->ssl);
+	rec.tls_cipher = tls_cipher(r->c->ssl);
 	rec.host = r->host[0] != '\0' ? r->host : NULL;
 	rec.uri_path = r->path[0] != '\0' ? r->path : NULL;
 	rec.query = r->query;
@@ -3097,10 +3200,14 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		log_errno(GW_LOG_ERR, "proxy: request state");
+		tls_close(w->ssl);
+		w->ssl = NULL;
 		(void)close(fd);
 		return;
 	}
 	conn_init(&c, fd, w->buf, WORKER_HEAD_MAX, stop);
+	c.ssl = w->ssl;			/* tls_accept's, or NULL */
+	w->ssl = NULL;
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
 		log_errno(GW_LOG_DEBUG, "setsockopt(TCP_NODELAY)");
 	r->cfg = w->cfg;
@@ -3128,6 +3235,7 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		r->resp = NULL;
 		r->ctype = NULL;
 		r->croot = NULL;
+		r->secure = c.ssl != NULL;	/* also in a bg_refresh */
 		r->cstale = r->creval = r->csie = r->clocked = 0;
 		r->xcache = r->xdetail = NULL;
 		r->in_start = c.in;
@@ -3170,6 +3278,7 @@ linger:
 	lingering_close(&c);
 done:
 	cache_fd_flush();
+	conn_tls_end(&c);
 	(void)close(fd);
 	free(r);
 }
@@ -3190,6 +3299,7 @@ void
 proxy_fini(void)
 {
 	proxy_pool_flush();
+	tls_flush_sessions();
 	free(px.bbuf);
 	free(px.obuf);
 	px.bbuf = px.obuf = NULL;

@@ -4,7 +4,8 @@
  * MaxConnectionsPerChild connections, on a new generation (graceful
  * restart or stop), on SIGTERM, or when the master is gone.
  *
- * Each connection is handed to the proxy engine (proxy_serve).
+ * Each connection is handed to the proxy engine (proxy_serve), after
+ * the TLS handshake (tls_accept) where the server has SSLEngine on.
  */
 #include "config.h"
 
@@ -41,6 +42,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "scoreboard.h"
+#include "tls.h"
 #include "worker.h"
 
 #define LINGER_MS	2000		/* lingering close, at most */
@@ -488,6 +490,12 @@ worker_run(struct gw_worker *w)
 		if (w->sb != NULL)
 			w->sb->slots[w->slot].connections++;
 		set_state(w, SB_BUSY);
+		/* TLS first, where the address's server has SSLEngine on */
+		if (tls_accept(w->cfg, fd, w->cfg->timeout * 1000, &wk_die,
+		    &w->ssl) == -1) {
+			(void)close(fd);
+			continue;
+		}
 		proxy_serve(w, fd, &wk_die, &wk_retire);
 	}
 	if (why != NULL)

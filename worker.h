@@ -9,6 +9,7 @@
 #include "gatewayd.h"
 
 struct gw_scoreboard;
+struct ssl_st;
 
 #define WORKER_EXIT_FATAL	0xf	/* as Apache's APEXIT_CHILDFATAL */
 #define WORKER_HEAD_MAX		65536	/* request head buffer, bytes */
@@ -30,6 +31,8 @@ struct gw_worker {
 	pid_t			 master;	/* 0 under -X */
 	unsigned long		 connections;
 	char			*buf;		/* WORKER_HEAD_MAX bytes */
+	struct ssl_st		*ssl;		/* TLS of the connection being
+						   handed to proxy_serve */
 };
 
 /* worker_creds - resolve User/Group (root only); -1 with err filled. */

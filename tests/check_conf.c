@@ -19,6 +19,8 @@
 #include "conf.h"
 #include "directives.h"
 #include "rules.h"
+#include "tls.h"
+#include "tlsfix.h"
 
 static char	 dir[64];
 static char	*errs;		/* what conf_load printed, paths shortened */
@@ -1315,6 +1317,308 @@ START_TEST(test_cache_knob_lists)
 }
 END_TEST
 
+/*---------------------------------------------------------------------
+ * mod_ssl: what -t and every start check, with the certificates of
+ * tests/tlsfix.c made in the temp dir
+ */
+
+static struct tlsfix fx;
+
+static const struct {
+	const char	*text;		/* after "Listen 80\n" */
+	const char	*want;		/* the whole output, or its start */
+	int		 prefix;	/* want is only the start */
+} tls_bad[] = {
+	{ "SSLEngine on\n",
+	  "test.conf:2: SSLEngine on needs SSLCertificateFile in this "
+	  "server\n", 0 },
+	{ "<VirtualHost *:443>\nSSLEngine on\n</VirtualHost>\n",
+	  "test.conf:3: SSLEngine on needs SSLCertificateFile in this "
+	  "server\n", 0 },
+	{ "SSLEngine on\nSSLCertificateFile @DIR@/a.crt\n"
+	  "SSLCertificateKeyFile @DIR@/b.key\n",
+	  "test.conf:4: the private key in b.key does not match the "
+	  "certificate in a.crt\n", 0 },
+	{ "SSLEngine on\nSSLCertificateFile @DIR@/a.crt\n",
+	  "test.conf:3: cannot read a private key from a.crt: ", 1 },
+	{ "SSLEngine on\nSSLCertificateFile @DIR@/a.key\n",
+	  "test.conf:3: cannot load a certificate from a.key: ", 1 },
+	{ "SSLEngine on\nSSLCertificateFile @DIR@/a.crt\n"
+	  "SSLCertificateKeyFile @DIR@/a.key\n"
+	  "SSLCertificateChainFile @DIR@/a.key\n",
+	  "test.conf:5: a.key: no PEM certificate in it\n", 0 },
+	{ "SSLEngine on\nSSLCertificateFile @DIR@/a.crt\n"
+	  "SSLCertificateKeyFile @DIR@/enc.key\n",
+	  "test.conf:4: the private key in enc.key is encrypted: remove its "
+	  "passphrase (there is no SSLPassPhraseDialog)\n", 0 },
+	{ "SSLCertificateKeyFile @DIR@/none.key\n",
+	  "test.conf:2: SSLCertificateKeyFile: cannot read none.key: No "
+	  "such file or directory\n", 0 },
+	{ "SSLProxyCACertificatePath @DIR@/a.crt\n",
+	  "test.conf:2: SSLProxyCACertificatePath: a.crt is not a "
+	  "directory\n", 0 },
+	{ "ProxyPass / https://a/\n",
+	  "test.conf:2: ProxyPass https://a/: TLS to this backend needs "
+	  "SSLProxyEngine On in this server\n", 0 },
+	{ "<VirtualHost *:80>\n<Location /x>\nProxyPass https://a/\n"
+	  "</Location>\n</VirtualHost>\n",
+	  "test.conf:4: ProxyPass https://a/: TLS to this backend needs "
+	  "SSLProxyEngine On in this server\n", 0 },
+	{ "<Proxy balancer://c>\nBalancerMember https://a/\n</Proxy>\n",
+	  "test.conf:3: BalancerMember https://a/: TLS to this backend needs "
+	  "SSLProxyEngine On in this server\n", 0 },
+	{ "SSLProtocol TLSv2\n",
+	  "test.conf:2: SSLProtocol: unknown protocol \"TLSv2\" (all, SSLv3, "
+	  "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3)\n", 0 },
+	{ "SSLProxyProtocol -all\n",
+	  "test.conf:2: SSLProxyProtocol: no protocol left: TLS could never "
+	  "be spoken\n", 0 },
+	{ "SSLCipherSuite NO-SUCH-CIPHER\n",
+	  "test.conf:2: SSLCipherSuite: OpenSSL accepts no cipher in "
+	  "\"NO-SUCH-CIPHER\"\n", 0 },
+	{ "SSLProxyCipherSuite TLSv1.3 TLS_NO_SUCH_SUITE\n",
+	  "test.conf:2: SSLProxyCipherSuite: OpenSSL accepts no cipher suite "
+	  "in \"TLS_NO_SUCH_SUITE\"\n", 0 },
+	{ "SSLCipherSuite TLSv1.4 HIGH\n",
+	  "test.conf:2: SSLCipherSuite: unknown protocol \"TLSv1.4\" (SSL or "
+	  "TLSv1.3)\n", 0 },
+	{ "SSLProxyEngine on\nSSLProxyVerify require\n",
+	  "test.conf:3: SSLProxyVerify require needs "
+	  "SSLProxyCACertificateFile or SSLProxyCACertificatePath\n", 0 },
+	{ "SSLProxyVerify always\n",
+	  "test.conf:2: SSLProxyVerify: takes none, optional, require or "
+	  "optional_no_ca\n", 0 },
+	{ "SSLProxyEngine on\nSSLProxyCACertificateFile @DIR@/a.key\n",
+	  "test.conf:3: no CA certificate could be read from a.key: ", 1 },
+	{ "SSLProxyEngine on\nSSLProxyMachineCertificateFile @DIR@/a.crt\n",
+	  "test.conf:3: cannot read a private key from a.crt: ", 1 },
+	{ "SSLProxyVerifyDepth -1\n",
+	  "test.conf:2: SSLProxyVerifyDepth: -1 is out of range (0 to 100)\n",
+	  0 },
+};
+
+/* tls_setup - the certificates, and an encrypted copy of a.key. */
+static void
+tls_setup(void)
+{
+	char	 cmd[512];
+
+	ck_assert_int_eq(tlsfix_make(&fx, dir), 0);
+	snprintf(cmd, sizeof(cmd), "openssl pkey -in '%s/a.key' -aes256 "
+	    "-passout pass:secret -out '%s/enc.key' 2>/dev/null", dir, dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_tls_bad)
+{
+	char	 text[1024];
+	int	 n;
+
+	tls_setup();
+	snprintf(text, sizeof(text), "Listen 80\n%s", tls_bad[_i].text);
+	ck_assert_ptr_null(load(text, &n));
+	ck_assert_int_ge(n, 1);
+	if (tls_bad[_i].prefix)
+		ck_assert_msg(strncmp(errs, tls_bad[_i].want,
+		    strlen(tls_bad[_i].want)) == 0 && strchr(errs, '\n') ==
+		    errs + strlen(errs) - 1, "got \"%s\", want \"%s...\"", errs,
+		    tls_bad[_i].want);
+	else
+		ck_assert_str_eq(errs, tls_bad[_i].want);
+}
+END_TEST
+
+/* Several errors of TLS files, all reported in one pass, line order. */
+START_TEST(test_tls_all_errors)
+{
+	int n;
+
+	tls_setup();
+	ck_assert_ptr_null(load("Listen 443\n"
+	    "<VirtualHost *:443>\n"
+	    "  SSLEngine on\n"
+	    "  SSLCertificateFile @DIR@/a.crt\n"
+	    "  SSLCertificateKeyFile @DIR@/b.key\n"
+	    "</VirtualHost>\n"
+	    "<VirtualHost *:443>\n"
+	    "  SSLEngine on\n"
+	    "</VirtualHost>\n"
+	    "ProxyPass /x https://b/\n", &n));
+	ck_assert_int_eq(n, 3);
+	ck_assert_str_eq(errs,
+	    "test.conf:5: the private key in b.key does not match the "
+	    "certificate in a.crt\n"
+	    "test.conf:8: SSLEngine on needs SSLCertificateFile in this "
+	    "server\n"
+	    "test.conf:10: ProxyPass https://b/: TLS to this backend needs "
+	    "SSLProxyEngine On in this server\n");
+}
+END_TEST
+
+/* What vhosts inherit is reported once, not once per vhost. */
+START_TEST(test_tls_inherited_once)
+{
+	int n;
+
+	tls_setup();
+	ck_assert_ptr_null(load("Listen 443\n"
+	    "SSLEngine on\n"
+	    "SSLCertificateFile @DIR@/a.crt\n"
+	    "SSLCertificateKeyFile @DIR@/b.key\n"
+	    "SSLProxyEngine on\n"
+	    "SSLProxyVerify require\n"
+	    "<VirtualHost *:443>\n</VirtualHost>\n"
+	    "<VirtualHost *:443>\n</VirtualHost>\n", &n));
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(errs,
+	    "test.conf:4: the private key in b.key does not match the "
+	    "certificate in a.crt\n"
+	    "test.conf:6: SSLProxyVerify require needs "
+	    "SSLProxyCACertificateFile or SSLProxyCACertificatePath\n");
+}
+END_TEST
+
+/* Warnings: an expired certificate, a key others can read. */
+START_TEST(test_tls_warnings)
+{
+	struct gw_config	*c;
+	char			 want[256];
+	int			 n;
+
+	tls_setup();
+	ck_assert_int_eq(chmod(fx.b_key, 0644), 0);
+	c = load("Listen 443\n"
+	    "<VirtualHost *:443>\n"
+	    "  SSLEngine on\n"
+	    "  SSLCertificateFile @DIR@/old.crt\n"
+	    "  SSLCertificateKeyFile @DIR@/old.key\n"
+	    "</VirtualHost>\n"
+	    "<VirtualHost *:443>\n"
+	    "  SSLEngine on\n"
+	    "  SSLCertificateFile @DIR@/b.crt\n"
+	    "  SSLCertificateKeyFile @DIR@/b.key\n"
+	    "</VirtualHost>\n", &n);
+	ck_assert_msg(c != NULL, "%s", errs);
+	ck_assert_int_eq(n, 0);
+	ck_assert_msg(strncmp(errs, "test.conf:4: warning: the certificate in "
+	    "old.crt expired on 20", 62) == 0, "%s", errs);
+	snprintf(want, sizeof(want), "\ntest.conf:10: warning: the private "
+	    "key b.key is readable by others (mode 0644); chmod o-r it\n");
+	ck_assert_msg(strstr(errs, want) != NULL && strstr(errs, want)[
+	    strlen(want)] == '\0', "%s", errs);
+	conf_free(c);
+}
+END_TEST
+
+/* What a TLS configuration holds: defaults, inheritance, files, lines. */
+START_TEST(test_tls_settings)
+{
+	struct gw_config	*c;
+	const struct gw_vhost	*m, *v, *w;
+	int			 n;
+
+	tls_setup();
+	c = load("Listen 443\n"
+	    "SSLCertificateFile @DIR@/a.pem\n"
+	    "SSLProxyEngine on\n"
+	    "SSLProxyCACertificateFile @DIR@/ca.crt\n"
+	    "SSLProxyVerify require\n"
+	    "<VirtualHost *:443>\n"
+	    "  SSLEngine on\n"
+	    "  SSLProtocol all -TLSv1 -TLSv1.1\n"
+	    "  SSLCipherSuite HIGH:!aNULL\n"
+	    "  SSLCipherSuite TLSv1.3 TLS_AES_128_GCM_SHA256\n"
+	    "  SSLHonorCipherOrder on\n"
+	    "</VirtualHost>\n"
+	    "<VirtualHost *:443>\n"
+	    "  SSLEngine on\n"
+	    "  SSLCertificateFile @DIR@/b.crt\n"
+	    "  SSLCertificateKeyFile @DIR@/b.key\n"
+	    "  SSLCertificateChainFile @DIR@/ca.crt\n"
+	    "  SSLProxyVerify none\n"
+	    "  SSLProxyCheckPeerName off\n"
+	    "  SSLProxyVerifyDepth 3\n"
+	    "  SSLProxyProtocol TLSv1.3\n"
+	    "  SSLProxyMachineCertificateFile @DIR@/client.pem\n"
+	    "</VirtualHost>\n", &n);
+	ck_assert_msg(c != NULL, "%s", errs);
+	ck_assert_str_eq(errs, "");
+	m = &c->main;
+	v = c->vhosts;
+	w = v->next;
+	ck_assert_int_eq(m->ssl_engine, 0);
+	ck_assert_int_eq(m->ssl_protocol, GW_TLS_V1_2 | GW_TLS_V1_3);
+	ck_assert_int_eq(m->ssl_proxy_verify_depth, 1);
+	ck_assert_int_eq(m->ssl_proxy_check_peer_expire, 1);
+	ck_assert_int_eq(v->ssl_engine, 1);
+	ck_assert_int_eq(v->ssl_engine_line, 7);
+	ck_assert_int_eq(v->ssl_protocol, GW_TLS_V1_2 | GW_TLS_V1_3);
+	ck_assert_str_eq(v->ssl_cipher_suite.value, "HIGH:!aNULL");
+	ck_assert_int_eq(v->ssl_cipher_suite.line, 9);
+	ck_assert_str_eq(v->ssl_cipher_suite_13.value,
+	    "TLS_AES_128_GCM_SHA256");
+	ck_assert_int_eq(v->ssl_honor_cipher_order, 1);
+	/* inherited from the main server, where it was set */
+	ck_assert_str_eq(v->ssl_cert_file.value, fx.both);
+	ck_assert_int_eq(v->ssl_cert_file.line, 2);
+	ck_assert_ptr_null(v->ssl_key_file.value);
+	ck_assert_int_eq(v->ssl_proxy_engine, 1);
+	ck_assert_int_eq(v->ssl_proxy_verify, GW_VERIFY_REQUIRE);
+	ck_assert_int_eq(v->ssl_proxy_verify_line, 5);
+	ck_assert_str_eq(w->ssl_key_file.value, fx.b_key);
+	ck_assert_str_eq(w->ssl_chain_file.value, fx.ca);
+	ck_assert_int_eq(w->ssl_honor_cipher_order, 0);
+	ck_assert_int_eq(w->ssl_proxy_verify, GW_VERIFY_NONE);
+	ck_assert_int_eq(w->ssl_proxy_check_peer_name, 0);
+	ck_assert_int_eq(w->ssl_proxy_check_peer_cn, 1);
+	ck_assert_int_eq(w->ssl_proxy_verify_depth, 3);
+	ck_assert_int_eq(w->ssl_proxy_protocol, GW_TLS_V1_3);
+	ck_assert_str_eq(w->ssl_proxy_machine_cert.value, fx.client);
+	/* one client context for the same SSLProxy*, another for w */
+	ck_assert_uint_ne(tls_client_id(c, m), 0);
+	ck_assert_uint_eq(tls_client_id(c, v), tls_client_id(c, m));
+	ck_assert_uint_ne(tls_client_id(c, w), 0);
+	ck_assert_uint_ne(tls_client_id(c, w), tls_client_id(c, m));
+	conf_free(c);
+}
+END_TEST
+
+/* SSLProtocol's arithmetic, as mod_ssl's, with its warnings. */
+START_TEST(test_tls_protocol_words)
+{
+	static const struct {
+		const char	*words;
+		int		 mask;
+		const char	*warn;
+	} cases[] = {
+		{ "all", GW_TLS_ALL, NULL },
+		{ "all -SSLv3", GW_TLS_ALL, NULL },
+		{ "-all +TLSv1.3", GW_TLS_V1_3, NULL },
+		{ "TLSv1.2", GW_TLS_V1_2, NULL },
+		{ "+TLSv1.1 +TLSv1.3", GW_TLS_V1_1 | GW_TLS_V1_3, NULL },
+		{ "all -TLSv1.2", GW_TLS_V1 | GW_TLS_V1_1 | GW_TLS_V1_3, NULL },
+		{ "TLSv1.2 TLSv1.3", GW_TLS_V1_3, "test.conf:2: warning: "
+		  "SSLProtocol: \"TLSv1.3\" replaces the protocols before it; "
+		  "is a + or - missing?\n" },
+		{ "+SSLv3 +TLSv1.2", GW_TLS_V1_2, "test.conf:2: warning: "
+		  "SSLProtocol: SSLv3 is not supported and stays off\n" },
+	};
+	struct gw_config	*c;
+	char			 text[256];
+	int			 n;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "Listen 80\nSSLProtocol %s\n",
+		    cases[i].words);
+		c = load(text, &n);
+		ck_assert_msg(c != NULL, "%s: %s", cases[i].words, errs);
+		ck_assert_int_eq(c->main.ssl_protocol, cases[i].mask);
+		ck_assert_str_eq(errs, cases[i].warn ? cases[i].warn : "");
+		conf_free(c);
+	}
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -1347,6 +1651,13 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_cache_knob_warnings, 0,
 	    sizeof(knob_warnings) / sizeof(knob_warnings[0]));
 	tcase_add_test(tc, test_cache_knob_lists);
+	tcase_add_loop_test(tc, test_tls_bad, 0,
+	    sizeof(tls_bad) / sizeof(tls_bad[0]));
+	tcase_add_test(tc, test_tls_all_errors);
+	tcase_add_test(tc, test_tls_inherited_once);
+	tcase_add_test(tc, test_tls_warnings);
+	tcase_add_test(tc, test_tls_settings);
+	tcase_add_test(tc, test_tls_protocol_words);
 	suite_add_tcase(s, tc);
 	return s;
 }
