@@ -66,49 +66,22 @@ static struct proc	 O;		/* the origin */
  */
 
 static void
-stop_proc(struct proc *p, int sig)
-{
-	int	status;
-
-	if (p->pid <= 0)
-		return;
-	(void)kill(p->pid, sig);
-	if (gwt_wait_exit(p->pid, 5, &status) == -1) {
-		(void)kill(p->pid, SIGKILL);
-		(void)waitpid(p->pid, &status, 0);
-	}
-	p->pid = 0;
-}
-
-static void
 cleanup(void)
 {
 	if (S.pid > 0)
 		(void)kill(S.pid, SIGKILL);
-	stop_proc(&O, SIGTERM);
+	proc_stop(&O, SIGTERM);
 	gwt_teardown(&S);
 	S.dir[0] = '\0';
-}
-
-
-static void
-show(const char *path)
-{
-	char	*s;
-
-	if (path[0] != '\0' && (s = gwt_read_file(path)) != NULL) {
-		(void)fprintf(stderr, "---- %s\n%s", path, s);
-		free(s);
-	}
 }
 
 /* dump - the logs of a failing test. */
 static void
 dump(void)
 {
-	show(S.errlog);
-	show(S.out);
-	show(O.log);
+	show_file(S.errlog);
+	show_file(S.out);
+	show_file(O.log);
 }
 
 /* REQUIRE - on failure show the logs, stop everything, fail the test. */
@@ -119,7 +92,6 @@ dump(void)
 		ck_abort_msg(__VA_ARGS__);				\
 	}								\
 } while (0)
-
 
 /* start_origin - the test origin, -v, its output in S.dir/name.log. */
 static void
@@ -174,8 +146,6 @@ cl_open(struct client *c)
 	REQUIRE(httpc_open(c, S.hosts[0], S.ports[0]) == 0,
 	    "cannot connect to the gateway");
 }
-
-
 
 static const char *
 hv(const struct resp *r, const char *name)
@@ -667,7 +637,6 @@ START_TEST(test_knobs)
 }
 END_TEST
 
-
 START_TEST(test_post_invalidates)
 {
 	struct client	c;
@@ -871,7 +840,6 @@ START_TEST(test_kill_all_restart)
 	resp_free(&r);
 }
 END_TEST
-
 
 #define NOCACHE(u)	"GET " u " HTTP/1.1\r\nHost: gw.example\r\n" \
 			"Cache-Control: no-cache\r\n\r\n"
@@ -1175,7 +1143,7 @@ START_TEST(test_stale_if_error)
 	/* stale: the lifetime is past by the clock, not by a race */
 	while (time(NULL) < t1 + 3)
 		(void)poll(NULL, 0, 100);
-	stop_proc(&O, SIGTERM);
+	proc_stop(&O, SIGTERM);
 	cl_open(&c);
 	REQUIRE(ask(&c, GET(URLSIE), &r) == 200 && is_100(&r),
 	    "stale GET with the origin down: %d", r.status);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cache_db.h"
+#include "testlib.h"
 #include "log.h"
 
 /*
@@ -79,49 +80,10 @@ setup(void)
 	topts.cachesize = 8 * 1024 * 1024;
 }
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static void
 teardown(void)
 {
-	ck_assert_int_eq(nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
-static double
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-/* wait_exit - pid's exit status within ms (killed if late: -2). */
-static int
-wait_exit(pid_t pid, int ms)
-{
-	double	 end = now_ms() + ms;
-	pid_t	 r;
-	int	 st;
-
-	while (now_ms() < end) {
-		if ((r = waitpid(pid, &st, WNOHANG)) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) :
-			    128 + WTERMSIG(st);
-		if (r == -1)
-			return -1;
-		(void)poll(NULL, 0, 5);
-	}
-	(void)kill(pid, SIGKILL);
-	(void)waitpid(pid, &st, 0);
-	return -2;
+	ck_assert_int_eq(gwt_rm_tree(root), 0);
 }
 
 /* kill_reap - SIGKILL pid and reap it. */
@@ -129,21 +91,21 @@ static void
 kill_reap(pid_t pid)
 {
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 128 + SIGKILL);
+	ck_assert_int_eq(gwt_exit_code(pid, WAIT_MS), 128 + SIGKILL);
 }
 
 /* read_bytes - n bytes from fd within ms; the count read. */
 static int
 read_bytes(int fd, int n, int ms)
 {
-	double		 end = now_ms() + ms;
+	double		 end = gwt_now_ms() + ms;
 	struct pollfd	 pfd;
 	char		 b;
 	int		 got = 0, left;
 
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	while (got < n && (left = (int)(end - now_ms())) > 0) {
+	while (got < n && (left = (int)(end - gwt_now_ms())) > 0) {
 		if (poll(&pfd, 1, left) <= 0)
 			continue;
 		if (read(fd, &b, 1) != 1)
@@ -703,7 +665,7 @@ START_TEST(test_fork_inherited)
 		_exit(0);
 	}
 	ck_assert_int_ne(pid, -1);
-	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(pid, WAIT_MS), 0);
 	ck_assert(cache_db_alive(h));
 	ck_assert_int_eq(cache_db_get(h, NAME1, URL1, NULL), CACHE_DB_OK);
 	cache_db_close(h);
@@ -765,7 +727,7 @@ START_TEST(test_kill_in_txn)
 	ck_assert_int_ne(t = ticker(stop[0]), -1);
 	ck_assert_int_eq(cache_db_put(h, "victim", URL1, &r), CACHE_DB_BUSY);
 	ck_assert_int_eq(write(stop[1], "x", 1), 1);
-	ck_assert_int_eq(wait_exit(t, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(t, WAIT_MS), 0);
 
 	if ((b = fork()) == 0) {	/* blocks on a's locks at first */
 		if ((w = cache_db_worker_open(root, &topts)) == NULL)
@@ -775,7 +737,7 @@ START_TEST(test_kill_in_txn)
 	ck_assert_int_ne(b, -1);
 	kill_reap(a);
 	ck_assert_int_eq(cache_db_failchk(h), CACHE_DB_OK);
-	ck_assert_int_eq(wait_exit(b, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(b, WAIT_MS), 0);
 
 	ck_assert_int_eq(cache_db_get(h, "victim", URL1, NULL), CACHE_DB_OK);
 	ck_assert_int_eq(cache_db_get(h, "victim", URL2, NULL), CACHE_DB_MISS);
@@ -918,7 +880,7 @@ START_TEST(test_concurrent_writers)
 		junk -= n;
 	}
 	for (i = 0; i < NWRITERS; i++)
-		ck_assert_int_eq(wait_exit(pid[i], WAIT_MS), 0);
+		ck_assert_int_eq(gwt_exit_code(pid[i], WAIT_MS), 0);
 	ck_assert_int_eq(bad, 0);
 	ck_assert_int_eq(junk, 0);
 
@@ -1132,7 +1094,7 @@ crashed_master(const char *pfx, int n)
 		_exit(0);
 	}
 	ck_assert_int_ne(m, -1);
-	ck_assert_int_eq(wait_exit(m, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(m, WAIT_MS), 0);
 	ck_assert(!exists(home, "clean-shutdown"));
 }
 
@@ -1226,7 +1188,7 @@ START_TEST(test_unwritable_root)
 		_exit(0);
 	}
 	ck_assert_int_ne(pid, -1);
-	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(pid, WAIT_MS), 0);
 }
 END_TEST
 
@@ -1264,7 +1226,7 @@ START_TEST(test_owner)
 		_exit(0);
 	}
 	ck_assert_int_ne(pid, -1);
-	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(pid, WAIT_MS), 0);
 	ck_assert_int_eq(count_hits(h, "k", 500), 500);
 	ck_assert_int_eq(cache_db_tick(h), CACHE_DB_OK);
 	cache_db_close(h);
@@ -1346,9 +1308,9 @@ START_TEST(test_panic_dead)
 	if ((p = fork()) == 0)
 		_exit(panic_env());
 	ck_assert_int_ne(p, -1);
-	ck_assert_int_eq(wait_exit(p, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(p, WAIT_MS), 0);
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
-	ck_assert_int_eq(wait_exit(q, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(q, WAIT_MS), 0);
 
 	ck_assert_int_eq(cache_db_failchk(h), CACHE_DB_DEAD);
 	ck_assert(!cache_db_alive(h));

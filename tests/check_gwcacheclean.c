@@ -34,6 +34,7 @@
 
 #include "cache.h"
 #include "cache_db.h"
+#include "testlib.h"
 #include "cache_policy.h"
 #include "cache_store.h"
 
@@ -82,49 +83,10 @@ setup(void)
 	now = time(NULL);
 }
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static void
 teardown(void)
 {
-	ck_assert_int_eq(nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
-static double
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-/* wait_exit - pid's exit status (128 + signal) within ms; -2 if late. */
-static int
-wait_exit(pid_t pid, int ms)
-{
-	double	 end = now_ms() + ms;
-	pid_t	 r;
-	int	 st;
-
-	while (now_ms() < end) {
-		if ((r = waitpid(pid, &st, WNOHANG)) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) :
-			    128 + WTERMSIG(st);
-		if (r == -1)
-			return -1;
-		(void)poll(NULL, 0, 5);
-	}
-	(void)kill(pid, SIGKILL);
-	(void)waitpid(pid, &st, 0);
-	return -2;
+	ck_assert_int_eq(gwt_rm_tree(base), 0);
 }
 
 /* spawn - the tool with argv, stdout and stderr into outpath, errpath. */
@@ -176,7 +138,7 @@ run(const char *arg, ...)
 		argv[n++] = arg;
 	va_end(ap);
 	argv[n] = NULL;
-	st = wait_exit(spawn(argv), WAIT_MS);
+	st = gwt_exit_code(spawn(argv), WAIT_MS);
 	slurp(outpath, out, sizeof(out));
 	slurp(errpath, err, sizeof(err));
 	return st;
@@ -778,7 +740,7 @@ START_TEST(test_usage)
 			    bad[i][j];
 		argv[j + 1] = NULL;
 		pid = spawn(argv);
-		ck_assert_msg(wait_exit(pid, WAIT_MS) == 1, "case %zu", i);
+		ck_assert_msg(gwt_exit_code(pid, WAIT_MS) == 1, "case %zu", i);
 		slurp(errpath, err, sizeof(err));
 		ck_assert_msg(strstr(err, "usage: gwcacheclean") != NULL,
 		    "case %zu: %s", i, err);
@@ -880,7 +842,7 @@ START_TEST(test_stopped_dead_txn)
 	ck_assert_int_ne(pid, -1);
 	ck_assert_int_eq(read(p[0], &byte, 1), 1);
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 128 + SIGKILL);
+	ck_assert_int_eq(gwt_exit_code(pid, WAIT_MS), 128 + SIGKILL);
 
 	RUN_OK("-L", "3", "-p", root);
 	ck_assert(cache_db_clean_stop(root));	/* still gatewayd's marker */
@@ -924,13 +886,13 @@ START_TEST(test_daemon)
 	argv[n++] = root;
 	argv[n] = NULL;
 	pid = spawn(argv);
-	for (end = now_ms() + WAIT_MS; now_ms() < end && entries(h) > 2; )
+	for (end = gwt_now_ms() + WAIT_MS; gwt_now_ms() < end && entries(h) > 2; )
 		(void)poll(NULL, 0, 20);
 	ck_assert_uint_eq(entries(h), 2);
 	slurp(pidfile, buf, sizeof(buf));
 	ck_assert_int_eq(atol(buf), pid);
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
-	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(pid, WAIT_MS), 0);
 	ck_assert(!exists(pidfile));
 	for (i = 0; i < 5; i++)
 		assert_alive(h, &e[i], i >= 3);

@@ -97,30 +97,15 @@ now_ms(void)
 }
 
 static void
-stop_proc(struct proc *p, int sig)
-{
-	int	status;
-
-	if (p->pid <= 0)
-		return;
-	(void)kill(p->pid, sig);
-	if (gwt_wait_exit(p->pid, 5, &status) == -1) {
-		(void)kill(p->pid, SIGKILL);
-		(void)waitpid(p->pid, &status, 0);
-	}
-	p->pid = 0;
-}
-
-static void
 cleanup(void)
 {
 	/* the gateway first, so that it does not see its backends go */
 	if (S.pid > 0) {
 		(void)kill(S.pid, SIGKILL);
 	}
-	stop_proc(&O, SIGTERM);
-	stop_proc(&O2, SIGTERM);
-	stop_proc(&RAW, SIGKILL);
+	proc_stop(&O, SIGTERM);
+	proc_stop(&O2, SIGTERM);
+	proc_stop(&RAW, SIGKILL);
 	if (sink_fd != -1)
 		(void)close(sink_fd);
 	if (down_fd != -1)
@@ -130,25 +115,14 @@ cleanup(void)
 	S.dir[0] = '\0';
 }
 
-static void
-show(const char *path)
-{
-	char	*s;
-
-	if (path[0] != '\0' && (s = gwt_read_file(path)) != NULL) {
-		(void)fprintf(stderr, "---- %s\n%s", path, s);
-		free(s);
-	}
-}
-
 /* dump - the logs of a failing test. */
 static void
 dump(void)
 {
-	show(S.errlog);
-	show(S.out);
-	show(O.log);
-	show(O2.log);
+	show_file(S.errlog);
+	show_file(S.out);
+	show_file(O.log);
+	show_file(O2.log);
 }
 
 /* REQUIRE - on failure show the logs, stop everything, fail the test. */

@@ -72,49 +72,23 @@ static char		 alog[256];	/* the gateway's access log */
  */
 
 static void
-stop_proc(struct proc *p, int sig)
-{
-	int	status;
-
-	if (p->pid <= 0)
-		return;
-	(void)kill(p->pid, sig);
-	if (gwt_wait_exit(p->pid, 5, &status) == -1) {
-		(void)kill(p->pid, SIGKILL);
-		(void)waitpid(p->pid, &status, 0);
-	}
-	p->pid = 0;
-}
-
-static void
 cleanup(void)
 {
 	if (S.pid > 0)
 		(void)kill(S.pid, SIGKILL);
-	stop_proc(&O, SIGTERM);
-	stop_proc(&B, SIGKILL);
+	proc_stop(&O, SIGTERM);
+	proc_stop(&B, SIGKILL);
 	gwt_teardown(&S);
 	S.dir[0] = '\0';
 }
 
 static void
-show(const char *path)
-{
-	char	*s;
-
-	if (path[0] != '\0' && (s = gwt_read_file(path)) != NULL) {
-		(void)fprintf(stderr, "---- %s\n%s", path, s);
-		free(s);
-	}
-}
-
-static void
 dump(void)
 {
-	show(S.errlog);
-	show(S.out);
-	show(O.log);
-	show(B.log);
+	show_file(S.errlog);
+	show_file(S.out);
+	show_file(O.log);
+	show_file(B.log);
 }
 
 /* REQUIRE - on failure show the logs, stop everything, fail the test. */
@@ -819,7 +793,6 @@ START_TEST(test_chain_file)
 }
 END_TEST
 
-
 /* Per virtual host (chosen by SNI) cipher lists and their order. */
 START_TEST(test_cipher_suite)
 {
@@ -1245,7 +1218,6 @@ START_TEST(test_backend_pool_and_resume)
 	resp_free(&r);
 }
 END_TEST
-
 
 /* SSLProxyCheckPeerExpire: an expired backend certificate is refused. */
 START_TEST(test_backend_expired)

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -411,4 +412,30 @@ origin_ask_count(const struct proc *o)
 	if (rc != 0 || r.status != 200)
 		return -1;
 	return atol(r.body);
+}
+
+void
+proc_stop(struct proc *p, int sig)
+{
+	int	status;
+
+	if (p->pid <= 0)
+		return;
+	(void)kill(p->pid, sig);
+	if (gwt_wait_exit(p->pid, 5, &status) == -1) {
+		(void)kill(p->pid, SIGKILL);
+		(void)waitpid(p->pid, &status, 0);
+	}
+	p->pid = 0;
+}
+
+void
+show_file(const char *path)
+{
+	char	*s;
+
+	if (path[0] != '\0' && (s = gwt_read_file(path)) != NULL) {
+		(void)fprintf(stderr, "---- %s\n%s", path, s);
+		free(s);
+	}
 }

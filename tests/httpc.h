@@ -46,6 +46,10 @@ int	write_all(int fd, const void *, size_t);
 int	origin_start(struct proc *, const char *dir, const char *name);
 /* origin_ask_count - the origin's /count, asked directly; -1 on error. */
 long	origin_ask_count(const struct proc *);
+/* proc_stop - sig to p, SIGKILL if it lingers 5 s, reaped; pid 0. */
+void	proc_stop(struct proc *, int sig);
+/* show_file - a log for a failing test, on stderr ("" or absent: none). */
+void	show_file(const char *path);
 void	cl_close(struct client *c);
 int	cl_send(struct client *c, const void *p, size_t n);
 int	cl_sends(struct client *c, const char *s);

@@ -845,3 +845,44 @@ gwt_server_pid(pid_t master, int fd, int timeout_s)
 		nap();
 	}
 }
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+int
+gwt_rm_tree(const char *dir)
+{
+	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+long long
+gwt_now_ms(void)
+{
+	return now_ms();
+}
+
+int
+gwt_exit_code(pid_t pid, int ms)
+{
+	long long	 end = now_ms() + ms;
+	pid_t		 r;
+	int		 st;
+
+	while (now_ms() < end) {
+		if ((r = waitpid(pid, &st, WNOHANG)) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+			    128 + WTERMSIG(st);
+		if (r == -1)
+			return -1;
+		(void)poll(NULL, 0, 5);
+	}
+	(void)kill(pid, SIGKILL);
+	(void)waitpid(pid, &st, 0);
+	return -2;
+}

@@ -63,6 +63,13 @@ int	 gwt_parse_ports(struct gwt_server *);
 /* gwt_run - run the binary with args to the end; exit status, output. */
 int	 gwt_run(const char *const *args, int timeout_s, char *out,
 	    size_t outlen);
+/* gwt_rm_tree - remove dir and everything below it; 0 or -1. */
+int	 gwt_rm_tree(const char *dir);
+/* gwt_now_ms - the monotonic clock, in milliseconds. */
+long long gwt_now_ms(void);
+/* gwt_exit_code - pid's exit status (128 + signal) within ms; -2 late
+ * (then killed and reaped), -1 on error. */
+int	 gwt_exit_code(pid_t pid, int ms);
 int	 gwt_children(pid_t parent, pid_t *pids, int max);
 int	 gwt_wait_children(pid_t parent, int min, int timeout_s);
 int	 gwt_wait_exit(pid_t pid, int timeout_s, int *status);
