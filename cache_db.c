@@ -557,7 +557,9 @@ open_dbs(struct cache_db *h, int create)
 	    (rc = h->index->associate(h->index, NULL, h->lru, lru_key,
 	    af)) != 0)
 		return rc;
-	return 0;
+	/* from now on this process never waits for a lock (see backoff);
+	   opening may, briefly, as nothing else holds its locks long */
+	return h->env->set_flags(h->env, DB_TXN_NOWAIT, 1);
 }
 
 /*
@@ -985,8 +987,26 @@ dbt_usermem(DBT *d, void *buf, size_t len)
 }
 
 /*
- * in_txn - run op in a transaction and commit it; after a deadlock,
- * abort and run it again (not with DB_TXN_NOWAIT: the caller skips).
+ * No process ever waits for a lock (DB_TXN_NOWAIT on each handle once
+ * its databases are open, see open_dbs):
+ * a process killed while waiting for one leaves a condition variable
+ * that the next failchk, freeing its lock, waits on for good (glibc's
+ * pthread_cond_destroy; seen with Berkeley DB 5.3 and glibc 2.36), and
+ * the master runs failchk.  A writer that meets a lock aborts, sleeps a
+ * little (backoff) and tries again.
+ */
+static void
+backoff(int attempt)
+{
+	struct timespec	ts = { 0, 500000L << (attempt < 4 ? attempt : 4) };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+/*
+ * in_txn - run op in a transaction and commit it; after a lock conflict
+ * or a deadlock, abort and run it again after a backoff (not when the
+ * caller asked for DB_TXN_NOWAIT itself: it skips).
  */
 static enum cache_db_status
 in_txn(struct cache_db *h, u_int32_t flags, txn_op *op, void *arg,
@@ -1005,12 +1025,14 @@ in_txn(struct cache_db *h, u_int32_t flags, txn_op *op, void *arg,
 			return fail(h, rc2, "abort");
 		if (rc == NOCHANGE)
 			return CACHE_DB_OK;
-		if (rc != DB_LOCK_DEADLOCK || (flags & DB_TXN_NOWAIT))
+		if ((rc != DB_LOCK_DEADLOCK && rc != DB_LOCK_NOTGRANTED) ||
+		    (flags & DB_TXN_NOWAIT))
 			return fail(h, rc, what);
 		if (test_hook != NULL)
 			test_hook("retry");
+		backoff(i);
 	}
-	db_log(h, GW_LOG_INFO, "%s: still deadlocked after %d tries",
+	db_log(h, GW_LOG_INFO, "%s: still in conflict after %d tries",
 	    what, CACHE_DB_RETRIES);
 	return CACHE_DB_BUSY;
 }
@@ -1383,6 +1405,7 @@ scan_all(struct cache_db *h, int max, scan_fn *fn, void *arg)
 		if (rc == DB_LOCK_DEADLOCK || rc == DB_LOCK_NOTGRANTED) {
 			if (++tries >= CACHE_DB_RETRIES)
 				return CACHE_DB_BUSY;
+			backoff(tries);
 			continue;
 		}
 		if (rc != 0)
@@ -1417,10 +1440,21 @@ static int
 sec_count(DB *db, uint64_t *n)
 {
 	DB_BTREE_STAT	*sp;
-	int		 rc, tries;
+	DB_ENV		*env = db->get_env(db);
+	DB_TXN		*t;
+	int		 rc, rc2, tries;
 
 	for (tries = 0; tries < CACHE_DB_RETRIES; tries++) {
-		rc = db->stat(db, NULL, &sp, DB_READ_COMMITTED);
+		/* in a transaction, so that it never waits (see backoff) */
+		if ((rc = env->txn_begin(env, NULL, &t, DB_TXN_NOWAIT |
+		    DB_READ_COMMITTED)) != 0)
+			return rc;
+		rc = db->stat(db, t, &sp, DB_READ_COMMITTED);
+		if ((rc2 = rc == 0 ? t->commit(t, 0) : t->abort(t)) != 0) {
+			if (rc == 0)
+				free(sp);
+			return rc2;
+		}
 		if (rc == 0) {
 			*n = sp->bt_ndata;
 			free(sp);
@@ -1428,6 +1462,7 @@ sec_count(DB *db, uint64_t *n)
 		}
 		if (rc != DB_LOCK_DEADLOCK && rc != DB_LOCK_NOTGRANTED)
 			break;
+		backoff(tries);
 	}
 	return rc;
 }
@@ -1502,8 +1537,10 @@ cache_db_iterate(struct cache_db *h, cache_db_iter_fn *fn, void *arg)
 		a.valid = 0;
 		rc = scan(h, &pos, 1, copy_rec, &a, &end);
 		if (rc == DB_LOCK_DEADLOCK || rc == DB_LOCK_NOTGRANTED) {
-			if (++tries < CACHE_DB_RETRIES)
+			if (++tries < CACHE_DB_RETRIES) {
+				backoff(tries);
 				continue;
+			}
 			free(a.url);
 			return CACHE_DB_BUSY;
 		}

@@ -29,7 +29,7 @@
 #define CACHE_DB_NAME_MAX	64	/* hash name, bytes (Apache's: 22) */
 #define CACHE_DB_URL_MAX	16384	/* cache key URL, bytes */
 #define CACHE_DB_TOUCH_INTERVAL	60	/* s between LRU updates */
-#define CACHE_DB_RETRIES	5	/* write attempts after deadlocks */
+#define CACHE_DB_RETRIES	8	/* write attempts after conflicts */
 #define CACHE_DB_HOME		".index" /* environment, under CacheRoot */
 
 enum cache_db_status {

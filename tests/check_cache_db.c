@@ -190,9 +190,16 @@ fill(struct cache_db *h, const char *pfx, int n)
 	char			 name[32], url[64];
 	int			 i;
 
+	enum cache_db_status	 s;
+	int			 tries = 0;
+
 	for (i = 0; i < n; i++) {
 		nth(name, sizeof(name), url, sizeof(url), pfx, i);
-		if (cache_db_put(h, name, url, &r) != CACHE_DB_OK)
+		/* BUSY: other writers in the way (nobody waits): again */
+		while ((s = cache_db_put(h, name, url, &r)) == CACHE_DB_BUSY &&
+		    ++tries < 1000)
+			;
+		if (s != CACHE_DB_OK)
 			_exit(20);
 	}
 }
@@ -647,6 +654,59 @@ hook_count(const char *where)
 	if (strcmp(where, "retry") == 0)
 		hook_retries++;
 }
+
+/*
+ * Nobody waits for a lock: a writer that meets a lock held by another
+ * process's open transaction gives up (BUSY) at once instead of
+ * waiting.  (A process killed while waiting for a lock leaves a
+ * condition variable that the next failchk, freeing that lock, would
+ * wait on for good: the master would hang.)  Then the holder is
+ * killed; failchk frees its lock and the write goes through.
+ */
+START_TEST(test_no_lock_wait)
+{
+	struct cache_db	*h = master();
+	int		 ready[2];
+	pid_t		 a, b;
+	struct cache_rec r2 = mkrec(0, 2, 2), r3 = mkrec(0, 3, 3);
+
+	put_ok(h, NAME1, URL1, mkrec(0, 1, 1));
+	ck_assert_int_eq(pipe(ready), 0);
+	if ((a = fork()) == 0) {
+		struct cache_db	*w;
+
+		if ((w = cache_db_worker_open(root, &topts)) == NULL)
+			_exit(2);
+		hook_fd = ready[1];
+		cache_db_set_test_hook(hook_stall);
+		(void)cache_db_put(w, NAME1, URL1, &r2);
+		_exit(3);
+	}
+	ck_assert_int_ne(a, -1);
+	ck_assert_int_eq(read_bytes(ready[0], 1, WAIT_MS), 1);
+	/* a holds the record's write lock, inside its transaction */
+	ck_assert_int_eq(cache_db_put(h, NAME1, URL1, &r3), CACHE_DB_BUSY);
+	/* even with a lock timeout of a minute, b gives up at once */
+	if ((b = fork()) == 0) {
+		struct cache_db_opts	 o = topts;
+		struct cache_db		*w;
+
+		o.lock_timeout_ms = 60000;
+		if ((w = cache_db_worker_open(root, &o)) == NULL)
+			_exit(2);
+		_exit(cache_db_put(w, NAME1, URL1, &r3) == CACHE_DB_BUSY ? 0 :
+		    4);
+	}
+	ck_assert_int_ne(b, -1);
+	ck_assert_int_eq(gwt_exit_code(b, WAIT_MS), 0);
+	kill_reap(a);
+	ck_assert_int_eq(cache_db_watch(h, NULL), CACHE_DB_OK);
+	put_ok(h, NAME1, URL1, mkrec(0, 4, 4));
+	(void)close(ready[0]);
+	(void)close(ready[1]);
+	cache_db_close(h);
+}
+END_TEST
 
 /* A handle inherited across fork is dead in the child, fine in the parent. */
 START_TEST(test_fork_inherited)
@@ -1347,6 +1407,7 @@ cache_db_suite(void)
 	tcase_add_test(tc, test_kill_in_txn);
 	tcase_add_test(tc, test_concurrent_writers);
 	tcase_add_test(tc, test_kill_all_recover);
+	tcase_add_test(tc, test_no_lock_wait);
 	tcase_add_test(tc, test_panic_dead);
 	tcase_add_test(tc, test_owner);
 	suite_add_tcase(s, tc);
