@@ -28,6 +28,7 @@
 
 #include "cache.h"
 #include "cache_db.h"
+#include "cache_mem.h"
 #include "log.h"
 #include "worker.h"
 
@@ -44,11 +45,25 @@ struct cache_root {
 	int			 tried;		/* worker open attempted */
 	int			 used;		/* in the current config */
 	int			 dead;		/* mdb died: rebuild due */
+	int			 is_mem;	/* the memory store */
 };
 
 static struct cache_root	 roots[CACHE_ROOTS_MAX];
 static int			 nroots;
 static struct cache_db_opts	 dbopts;
+
+/*
+ * The memory store (CacheEnable mem, cache_mem.c): one for the server,
+ * opened by the master.  memroot stands for it where a root is asked
+ * for; a worker copies an object into membuf to serve it and builds
+ * one in putbuf to store it.
+ */
+static struct cache_root	 memroot = { .is_mem = 1 };
+static struct cache_mem_opts	 memopts;
+static int			 mem_open;	/* the master opened it */
+static uint64_t			 mem_min_body, mem_max_body;
+static char			*membuf, *putbuf;
+static size_t			 memcap;
 
 /*
  * CacheLock: the keys being fetched from an origin right now, in shared
@@ -95,6 +110,82 @@ vhost_uses_disk(const struct gw_config *cfg, const struct gw_vhost *v)
 				return 1;
 	}
 	return 0;
+}
+
+/* uses_mem - does any rule of cfg say CacheEnable mem? */
+static int
+uses_mem(const struct gw_config *cfg)
+{
+	const struct gw_vhost		*v;
+	const struct gw_dir		*d;
+	const struct gw_cache_rule	*r;
+
+	for (v = &cfg->main; v != NULL; v = v == &cfg->main ? cfg->vhosts :
+	    v->next) {
+		for (r = v->cache; r != NULL; r = r->next)
+			if (r->enable && r->type == GW_CACHE_MEM)
+				return 1;
+		for (d = v->dirs; d != NULL; d = d->next)
+			for (r = d->cache; r != NULL; r = r->next)
+				if (r->enable && r->type == GW_CACHE_MEM)
+					return 1;
+	}
+	return 0;
+}
+
+/*
+ * mem_master_open - the memory store for cfg (MCache*), before fork.
+ * On a restart with the same settings the store and what it holds
+ * stay; other settings make a new, empty one.
+ */
+static void
+mem_master_open(const struct gw_config *cfg, const struct gw_creds *creds,
+    int server_limit)
+{
+	struct cache_mem_opts	o;
+	char			err[256];
+	uint64_t		room;
+
+	if (!uses_mem(cfg)) {
+		if (mem_open)
+			cache_mem_master_close();
+		mem_open = 0;
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.size_bytes = (uint64_t)cfg->mcache_size * 1024;
+	o.max_count = (uint64_t)cfg->mcache_max_object_count;
+	/* the bounds are on bodies (ours); an object adds head and header */
+	room = sizeof(struct cache_file_hdr) + CACHE_HEAD_MAX;
+	o.min_obj = 1;
+	o.max_obj = (uint64_t)cfg->mcache_max_object_size + room;
+	if (o.max_obj >= o.size_bytes)
+		o.max_obj = o.size_bytes - 1;
+	o.gdsf = cfg->mcache_removal_gdsf;
+	o.server_limit = server_limit;
+	if (creds != NULL && creds->drop) {
+		o.own = 1;
+		o.uid = creds->uid;
+		o.gid = creds->gid;
+	}
+	mem_min_body = (uint64_t)cfg->mcache_min_object_size;
+	mem_max_body = (uint64_t)cfg->mcache_max_object_size;
+	if (mem_open && memcmp(&o, &memopts, sizeof(o)) == 0 &&
+	    cache_mem_alive())
+		return;			/* a dead one is made anew */
+	if (cache_mem_master_open(&o, err, sizeof(err)) == -1) {
+		log_msg(GW_LOG_ERR, "cache: no memory store (%s); CacheEnable "
+		    "mem is served uncached", err);
+		mem_open = 0;
+		return;
+	}
+	memopts = o;
+	mem_open = 1;
+	log_msg(GW_LOG_INFO, "cache: memory store of %llu KiB, %llu objects "
+	    "at most, bodies of %llu to %llu bytes, %s", (unsigned long long)
+	    cfg->mcache_size, (unsigned long long)o.max_count,
+	    (unsigned long long)mem_min_body,
+	    (unsigned long long)mem_max_body, o.gdsf ? "GDSF" : "LRU");
 }
 
 static struct cache_root *
@@ -232,6 +323,7 @@ cache_master_open(const struct gw_config *cfg, const struct gw_creds *creds,
 		cr->used = 1;
 		open_root(cr, creds);
 	}
+	mem_master_open(cfg, creds, server_limit);
 	/* the roots no longer configured */
 	for (i = j = 0; i < nroots; i++) {
 		if (!roots[i].used) {
@@ -299,6 +391,8 @@ cache_master_tick(void)
 	for (int i = 0; i < nroots; i++)
 		if (roots[i].master_ok)
 			watch_root(&roots[i], NULL);
+	if (mem_open)
+		cache_mem_master_tick();
 }
 
 /* cache_master_failchk - after an abnormal child exit was reaped. */
@@ -308,6 +402,8 @@ cache_master_failchk(void)
 	for (int i = 0; i < nroots; i++)
 		if (roots[i].master_ok)
 			watch_root(&roots[i], "after an abnormal child exit");
+	if (mem_open)
+		cache_mem_master_failchk();
 }
 
 static long long
@@ -387,6 +483,9 @@ cache_master_close(void)
 		close_root(&roots[i]);
 	}
 	nroots = 0;
+	if (mem_open)
+		cache_mem_master_close();
+	mem_open = 0;
 }
 
 /*---------------------------------------------------------------------
@@ -491,6 +590,7 @@ cache_child(void)
 		roots[i].wdb = NULL;
 		roots[i].tried = 0;
 	}
+	cache_mem_child();
 }
 
 static struct cache_db *
@@ -505,6 +605,33 @@ root_db(struct cache_root *cr)
 		cr->wdb = cache_db_worker_open(cr->path, &dbopts);
 	}
 	return cache_db_alive(cr->wdb) ? cr->wdb : NULL;
+}
+
+struct cache_root *
+cache_root_mem(void)
+{
+	if (!mem_open)
+		return NULL;
+	if (membuf == NULL) {
+		memcap = sizeof(struct cache_file_hdr) + CACHE_HEAD_MAX +
+		    mem_max_body;
+		if ((membuf = malloc(memcap)) == NULL ||
+		    (putbuf = malloc(memcap)) == NULL) {
+			log_errno(GW_LOG_ERR, "cache: memory store buffers");
+			free(membuf);
+			membuf = NULL;
+			return NULL;
+		}
+	}
+	return &memroot;
+}
+
+void
+cache_body_limits(const struct cache_root *cr, uint64_t file_min,
+    uint64_t file_max, uint64_t *min, uint64_t *max)
+{
+	*min = cr != NULL && cr->is_mem ? mem_min_body : file_min;
+	*max = cr != NULL && cr->is_mem ? mem_max_body : file_max;
 }
 
 struct cache_root *
@@ -612,6 +739,39 @@ cache_fd_flush(void)
 	fdc_used = 0;
 }
 
+/* mem_lookup - the memory store's copy of name into membuf; 0 or -1. */
+static int
+mem_lookup(const char *name, const char *url, struct cache_hit *h)
+{
+	struct cache_file_hdr	fh;
+	ssize_t			n;
+
+	if (membuf == NULL ||
+	    (n = cache_mem_get(name, url, membuf, memcap)) < 0)
+		return -1;
+	if ((size_t)n < sizeof(fh))
+		goto bad;
+	memcpy(&fh, membuf, sizeof(fh));
+	if (fh.magic != CACHE_FILE_MAGIC || fh.version != CACHE_FILE_VERSION ||
+	    fh.head_len == 0 || fh.head_len > sizeof(h->head) ||
+	    (size_t)n < sizeof(fh) + fh.head_len)
+		goto bad;
+	memcpy(h->head, membuf + sizeof(fh), fh.head_len);
+	h->meta = fh.meta;
+	h->head_len = fh.head_len;
+	h->body_off = sizeof(fh) + fh.head_len;
+	h->body_len = (uint64_t)n - h->body_off;
+	h->body = membuf + h->body_off;
+	h->have = (size_t)h->body_len;
+	h->mem = 1;
+	return 0;
+bad:
+	log_msg(GW_LOG_WARN, "cache: a damaged object in the memory store "
+	    "for %s, removed", url);
+	(void)cache_mem_del(name);
+	return -1;
+}
+
 int
 cache_lookup(struct cache_root *cr, const char *name, const char *url,
     struct cache_hit *h)
@@ -623,6 +783,9 @@ cache_lookup(struct cache_root *cr, const char *name, const char *url,
 
 	h->fd = -1;
 	h->fd_kept = 0;
+	h->mem = 0;
+	if (cr->is_mem)
+		return mem_lookup(name, url, h);
 	if (cache_db_get(root_db(cr), name, url, &rec) != CACHE_DB_OK)
 		return -1;
 	if ((h->fd = fdc_get(cr, name, &rec)) != -1)
@@ -658,6 +821,7 @@ cache_lookup(struct cache_root *cr, const char *name, const char *url,
 	h->have = (size_t)n - h->body_off;
 	if (h->have > h->body_len)
 		h->have = (size_t)h->body_len;
+	h->body = h->head + h->head_len;
 	(void)cache_db_touch(root_db(cr), name, time(NULL));
 	return 0;
 }
@@ -674,6 +838,10 @@ cache_hit_close(struct cache_hit *h)
 void
 cache_invalidate(struct cache_root *cr, const char *name)
 {
+	if (cr->is_mem) {
+		(void)cache_mem_del(name);
+		return;
+	}
 	fdc_drop(cr, name);
 	(void)cache_db_del(root_db(cr), name);
 	(void)cache_store_remove(&cr->store, name);
@@ -688,6 +856,29 @@ cache_put_begin(struct cache_put *p, struct cache_root *cr, const char *name,
 
 	memset(p, 0, sizeof(*p));
 	p->tmp.fd = -1;
+	if (cr->is_mem) {
+		/* the object is built in putbuf, stored whole at the end */
+		if (putbuf == NULL || head_len == 0 || head_len >
+		    CACHE_HEAD_MAX)
+			return -1;
+		memset(&fh, 0, sizeof(fh));
+		fh.magic = CACHE_FILE_MAGIC;
+		fh.version = CACHE_FILE_VERSION;
+		fh.head_len = (uint32_t)head_len;
+		fh.meta = *m;
+		memcpy(putbuf, &fh, sizeof(fh));
+		memcpy(putbuf + sizeof(fh), head, head_len);
+		p->len = sizeof(fh) + head_len;
+		p->mem = 1;
+		p->root = cr;
+		p->min_body = mem_min_body;
+		p->max_body = mem_max_body;
+		p->meta = *m;
+		p->url = url;
+		(void)snprintf(p->name, sizeof(p->name), "%s", name);
+		p->active = 1;
+		return 0;
+	}
 	if (head_len == 0 || head_len > CACHE_HEAD_MAX ||
 	    cache_store_begin(&cr->store, &p->tmp) == -1) {
 		if (head_len <= CACHE_HEAD_MAX)
@@ -722,6 +913,15 @@ cache_put_write(struct cache_put *p, const void *data, size_t n)
 	if (!p->active)
 		return;
 	p->body += n;
+	if (p->mem) {
+		if (p->body > p->max_body || n > memcap - p->len)
+			p->active = 0;
+		else {
+			memcpy(putbuf + p->len, data, n);
+			p->len += n;
+		}
+		return;
+	}
 	if (p->body > p->max_body ||
 	    cache_store_write(&p->tmp, data, n) == -1) {
 		cache_store_abort(&p->tmp);
@@ -743,6 +943,14 @@ cache_put_end(struct cache_put *p, int complete)
 		cache_store_abort(&p->tmp);
 		return;
 	}
+	exp = p->meta.response_time + p->meta.lifetime - p->meta.age_value;
+	if (p->mem) {
+		if (cache_mem_put(p->name, p->url, putbuf, p->len,
+		    exp > 0 ? (time_t)exp : 0) == -1)
+			log_msg(GW_LOG_DEBUG, "cache: the memory store did "
+			    "not take %s", p->url);
+		return;
+	}
 	memset(&rec, 0, sizeof(rec));
 	rec.size = p->tmp.size;
 	if (cache_store_commit(&p->root->store, &p->tmp, p->name, &ino) ==
@@ -752,8 +960,6 @@ cache_put_end(struct cache_put *p, int complete)
 		return;
 	}
 	rec.stored = time(NULL);
-	exp = p->meta.response_time + p->meta.lifetime -
-	    p->meta.age_value;
 	rec.expires = exp > 0 ? (time_t)exp : 0;
 	rec.inode = (uint64_t)ino;
 	rec.status = (uint32_t)p->meta.status;
@@ -782,7 +988,8 @@ cache_lock(struct cache_root *cr, const char *name, int max_age)
 	struct cache_lock_slot	*sl;
 	pid_t			 owner, me = cache_db_self();
 	int64_t			 now = (int64_t)time(NULL);
-	int			 root = (int)(cr - roots);
+	int			 root = cr->is_mem ? CACHE_ROOTS_MAX :
+				    (int)(cr - roots);
 
 	if (locks == NULL)
 		return CACHE_LOCK_NONE;

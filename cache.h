@@ -91,6 +91,19 @@ void	cache_child(void);
 
 /* cache_root_of - the open root serving vhost, or NULL (uncached). */
 struct cache_root *cache_root_of(const struct gw_vhost *);
+/*
+ * cache_root_mem - the memory store (CacheEnable mem) as a root, or
+ * NULL when the master could not open it.  Its objects are a whole
+ * stored response in memory; MCacheMinObjectSize/MCacheMaxObjectSize
+ * bound its bodies, not CacheMinFileSize/CacheMaxFileSize.
+ */
+struct cache_root *cache_root_mem(void);
+/*
+ * cache_body_limits - the body sizes root stores: the memory store's
+ * own, else the given CacheMinFileSize and CacheMaxFileSize.
+ */
+void	cache_body_limits(const struct cache_root *, uint64_t file_min,
+	    uint64_t file_max, uint64_t *min, uint64_t *max);
 
 /* A stored response found usable: what is needed to send it. */
 struct cache_hit {
@@ -100,9 +113,12 @@ struct cache_hit {
 	uint64_t		 body_len;
 	struct cp_meta		 meta;
 	size_t			 head_len;
-	size_t			 have;		/* body bytes read into head[]
-						   after the head (small ones
-						   whole: no sendfile) */
+	size_t			 have;		/* body bytes in memory at
+						   body (small ones whole:
+						   no sendfile) */
+	const char		*body;		/* in head[] after the head,
+						   or the memory store's copy */
+	int			 mem;		/* from the memory store */
 	char			 head[CACHE_HEAD_MAX];	/* stored head */
 };
 
@@ -126,6 +142,8 @@ struct cache_put {
 	uint64_t		 body;		/* body bytes so far */
 	uint64_t		 min_body;	/* CacheMinFileSize */
 	uint64_t		 max_body;	/* CacheMaxFileSize */
+	int			 mem;		/* into the memory store */
+	size_t			 len;		/* mem: object bytes so far */
 	struct cp_meta		 meta;
 	int64_t			 expires;
 	char			 name[CP_HASH_LEN + 1];

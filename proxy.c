@@ -1558,7 +1558,7 @@ cache_prepare(struct req *r, const char *url)
 	enum gw_cache_type	 types[2];
 	const char		*host;
 	size_t			 tlen;
-	int			 n, disk = 0;
+	int			 n;
 
 	r->croot = NULL;
 	px.xhdr_len = 0;
@@ -1586,10 +1586,7 @@ cache_prepare(struct req *r, const char *url)
 	} else
 		n = cache_policy_enabled(r->cfg, r->vhost, NULL, NULL, 0,
 		    r->path, types);
-	for (int i = 0; i < n; i++)
-		if (types[i] == GW_CACHE_DISK)
-			disk = 1;
-	if (!disk)
+	if (n == 0)
 		return;
 	if (!r->forward) {
 		host = r->vhost->server_name != NULL ? r->vhost->server_name :
@@ -1608,7 +1605,10 @@ cache_prepare(struct req *r, const char *url)
 	if (make_key(r, r->rawpath.p, tlen, r->ckey, sizeof(r->ckey),
 	    r->cname) == -1)
 		return;
-	r->croot = cache_root_of(r->vhost);
+	/* the first of the enabled stores that is open (Apache's order) */
+	for (int i = 0; i < n && r->croot == NULL; i++)
+		r->croot = types[i] == GW_CACHE_MEM ? cache_root_mem() :
+		    cache_root_of(r->vhost);
 }
 
 /*
@@ -1745,7 +1745,7 @@ send_cached(struct req *r, int64_t age)
 
 		iov[0].iov_base = px.obuf;
 		iov[0].iov_len = len;
-		iov[1].iov_base = h->head + h->head_len + first;
+		iov[1].iov_base = (char *)(uintptr_t)(h->body + first);
 		iov[1].iov_len = (size_t)blen;
 		if (conn_writev(r->c, iov, 2, timeout_ms(r->cfg)) == -1) {
 			r->keepalive = 0;
@@ -1918,6 +1918,7 @@ marker_write(struct req *r, const char *names)
 	    r->vnonce) == -1 || cache_put_begin(&px.put, r->croot, r->cname,
 	    r->ckey, &meta, px.shead, len) == -1)
 		return -1;
+	px.put.min_body = 0;		/* a marker has no body */
 	cache_put_end(&px.put, 1);
 	return 0;
 }
@@ -2079,6 +2080,10 @@ copy_body(struct cache_put *p)
 	uint64_t	 off = px.hit.body_off, left = px.hit.body_len;
 	ssize_t		 n;
 
+	if (px.hit.have == px.hit.body_len) {	/* in memory already */
+		cache_put_write(p, px.hit.body, (size_t)px.hit.body_len);
+		return p->active ? 0 : -1;
+	}
 	while (left > 0 && p->active) {
 		n = pread(px.hit.fd, buf, left > sizeof(buf) ? sizeof(buf) :
 		    (size_t)left, (off_t)off);
@@ -2155,7 +2160,8 @@ revalidated(struct req *r, const struct http_msg *rm)
 	/* the new head becomes px.hit's (px.sm pointed into the old) */
 	memcpy(px.hit.head, px.shead, len);
 	px.hit.head_len = len;
-	px.hit.have = 0;	/* the body bytes after the old head are gone */
+	if (!px.hit.mem)
+		px.hit.have = 0;	/* the body after the old head is gone */
 	if (stored_parse() == -1) {
 		cache_invalidate(r->croot, r->hname);	/* cannot happen */
 		return send_error(r, 502, NULL);
@@ -2184,6 +2190,7 @@ store_begin(struct req *r, const struct http_msg *rm)
 	struct cp_meta	 meta;
 	const char	*why = NULL, *name, *key;
 	char		 mapped[4096], names[1024];
+	uint64_t	 bmin, bmax;
 	size_t		 len = 0;
 	int64_t		 now = (int64_t)time(NULL);
 	int		 n;
@@ -2195,13 +2202,18 @@ store_begin(struct req *r, const struct http_msg *rm)
 		    why != NULL ? why : "?");
 		return -1;
 	}
-	if (rm->body == HTTP_BODY_LENGTH &&
-	    (rm->content_length > px.cpc.max_file_size ||
-	    (rm->content_length < px.cpc.min_file_size &&
-	    rm->status != 204))) {
+	/* the store's body sizes: CacheMin/MaxFileSize, MCache*ObjectSize;
+	   not for a 204, which has none */
+	cache_body_limits(r->croot, px.cpc.min_file_size,
+	    px.cpc.max_file_size, &bmin, &bmax);
+	if (rm->status == 204)
+		bmin = 0;
+	if (rm->body == HTTP_BODY_LENGTH && (rm->content_length > bmax ||
+	    rm->content_length < bmin)) {
 		log_msg(GW_LOG_DEBUG, "cache: not storing %s: its %llu bytes "
-		    "are outside CacheMinFileSize..CacheMaxFileSize", r->ckey,
-		    (unsigned long long)rm->content_length);
+		    "are outside %llu..%llu", r->ckey,
+		    (unsigned long long)rm->content_length,
+		    (unsigned long long)bmin, (unsigned long long)bmax);
 		return -1;
 	}
 	if ((n = cache_policy_vary_names(rm, names, sizeof(names))) == 0) {
@@ -2248,9 +2260,8 @@ store_begin(struct req *r, const struct http_msg *rm)
 	if (cache_put_begin(&px.put, r->croot, name, key, &meta,
 	    px.shead, len) == -1)
 		return -1;
-	/* CacheMinFileSize is for bodies: not for a 204, which has none */
-	px.put.min_body = rm->status == 204 ? 0 : px.cpc.min_file_size;
-	px.put.max_body = px.cpc.max_file_size;
+	px.put.min_body = bmin;
+	px.put.max_body = bmax;
 	return 0;
 }
 

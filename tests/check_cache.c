@@ -966,6 +966,67 @@ START_TEST(test_key_knobs)
 }
 END_TEST
 
+/*
+ * CacheEnable mem: no CacheRoot, nothing on disk; one store shared by
+ * every worker (hits on new connections, served by whichever worker);
+ * MCacheMaxObjectSize bounds the bodies kept; Vary works there too; a
+ * POST invalidates.
+ */
+START_TEST(test_mem)
+{
+	struct client	c;
+	struct resp	r;
+	long		n0;
+
+	memset(&r, 0, sizeof(r));
+	start_gw("CacheEnable mem /\nMCacheSize 1024\n"
+	    "MCacheMaxObjectSize 60000\nCacheHeader On\n"
+	    "StartServers 3\nMinSpareServers 3\n"
+	    "ProxyPass / http://127.0.0.1:%d/\n", O.port);
+	REQUIRE(gwt_wait_log(&S, "cache: memory store of 1024 KiB", 1,
+	    GWT_WAIT) == 0, "no memory store opened");
+	n0 = origin_count(&O);
+	for (int i = 0; i < 6; i++) {
+		cl_open(&c);
+		REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r),
+		    "GET %d: %d", i, r.status);
+		REQUIRE(i == 0 || (hv(&r, "Age") != NULL &&
+		    hv_is(&r, "X-Cache", "HIT from gw.example")),
+		    "GET %d not from the memory store", i);
+		cl_close(&c);
+	}
+	REQUIRE(origin_count(&O) == n0 + 1, "%ld origin requests, not 1",
+	    origin_count(&O) - n0);
+	/* a body over MCacheMaxObjectSize is not kept */
+	cl_open(&c);
+	n0 = origin_count(&O);
+	for (int i = 0; i < 2; i++)
+		REQUIRE(ask(&c, GET("/size/70000?header=Cache-Control:"
+		    "max-age=300"), &r) == 200 && r.blen == 70000, "big %d", i);
+	REQUIRE(origin_count(&O) == n0 + 2, "a body over "
+	    "MCacheMaxObjectSize was kept");
+	/* variants */
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, VGET("en"), &r) == 200, "en");
+	REQUIRE(ask(&c, VGET("fr"), &r) == 200, "fr");
+	REQUIRE(ask(&c, VGET("en"), &r) == 200 &&
+	    strstr(r.body, "Accept-Language: en\r\n") != NULL &&
+	    hv(&r, "Age") != NULL, "en hit");
+	REQUIRE(ask(&c, VGET("fr"), &r) == 200 &&
+	    strstr(r.body, "Accept-Language: fr\r\n") != NULL &&
+	    hv(&r, "Age") != NULL, "fr hit");
+	REQUIRE(origin_count(&O) == n0 + 2, "variants not kept in memory");
+	/* invalidation */
+	REQUIRE(ask(&c, "POST " URL100 " HTTP/1.1\r\nHost: gw.example\r\n"
+	    "Content-Length: 0\r\n\r\n", &r) == 200, "POST");
+	n0 = origin_count(&O);
+	REQUIRE(ask(&c, GET(URL100), &r) == 200 && is_100(&r), "after POST");
+	REQUIRE(origin_count(&O) == n0 + 1, "POST did not invalidate");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_revalidate_304)
 {
 	struct client	c;
@@ -1637,6 +1698,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_swr);
 	tcase_add_test(tc, test_forward_proxy);
 	tcase_add_test(tc, test_key_knobs);
+	tcase_add_test(tc, test_mem);
 	tcase_add_test(tc, test_304_mismatch);
 	tcase_add_test(tc, test_304_cookie_and_204);
 	tcase_add_test(tc, test_dead_joiner_locks);
