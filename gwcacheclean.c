@@ -517,11 +517,10 @@ index_failed(struct gwc *g, enum cache_db_status st, const char *what)
 	g->failed = 1;
 	switch (st) {
 	case CACHE_DB_BUSY:
-		say(LOG_ERR, "%s: the index is busy: a lock was held past "
-		    "the lock timeout.  If a process was killed (SIGKILL) "
-		    "inside a transaction, its locks stay until gatewayd's "
-		    "master runs failchk (after a worker exits abnormally) "
-		    "or gatewayd restarts", what);
+		say(LOG_ERR, "%s: the index is busy: other processes held "
+		    "the locks needed through every retry, or a process "
+		    "killed inside a transaction still holds them (gatewayd's "
+		    "master frees them within a second); try again", what);
 		break;
 	case CACHE_DB_DEAD:
 		say(LOG_ERR, "%s: the cache index needs recovery: starting "
@@ -659,7 +658,7 @@ report(const char *why, const char *what, int len)
 /*
  * record_remove - name's record, then its body (the order of
  * cache_invalidate: an index record always has its file).  1 removed,
- * 0 gone already, 2 busy (a lock timed out), -1 failed.
+ * 0 gone already, 2 busy (locks held through every retry), -1 failed.
  */
 static int
 record_remove(struct gwc *g, const char *name, const struct cache_rec *r,
