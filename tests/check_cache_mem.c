@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cache_mem.h"
+#include "testlib.h"
 #include "log.h"
 
 /*
@@ -84,19 +85,10 @@ setup(void)
 	cache_mem_set_test(NULL);
 }
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static void
 teardown(void)
 {
-	ck_assert_int_eq(nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	ck_assert_int_eq(gwt_rm_tree(root), 0);
 }
 
 static time_t
@@ -112,45 +104,15 @@ use_fake_clock(void)
 	cache_mem_set_test(&cur);
 }
 
-static double
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-/* wait_exit - pid's exit status within ms (killed if late: -2). */
-static int
-wait_exit(pid_t pid, int ms)
-{
-	double	 end = now_ms() + ms;
-	pid_t	 r;
-	int	 st;
-
-	while (now_ms() < end) {
-		if ((r = waitpid(pid, &st, WNOHANG)) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) :
-			    128 + WTERMSIG(st);
-		if (r == -1)
-			return -1;
-		(void)poll(NULL, 0, 5);
-	}
-	(void)kill(pid, SIGKILL);
-	(void)waitpid(pid, &st, 0);
-	return -2;
-}
-
 /* wait_exit_ticking - wait_exit, with a master tick every 50 ms. */
 static int
 wait_exit_ticking(pid_t pid, int ms)
 {
-	double	 end = now_ms() + ms;
+	long long end = gwt_now_ms() + ms;
 	pid_t	 r;
 	int	 st;
 
-	while (now_ms() < end) {
+	while (gwt_now_ms() < end) {
 		if ((r = waitpid(pid, &st, WNOHANG)) == pid)
 			return WIFEXITED(st) ? WEXITSTATUS(st) :
 			    128 + WTERMSIG(st);
@@ -168,21 +130,21 @@ static void
 kill_reap(pid_t pid)
 {
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 128 + SIGKILL);
+	ck_assert_int_eq(gwt_exit_code(pid, WAIT_MS), 128 + SIGKILL);
 }
 
 /* read_bytes - n bytes from fd within ms; the count read. */
 static int
 read_bytes(int fd, int n, int ms)
 {
-	double		 end = now_ms() + ms;
+	double		 end = gwt_now_ms() + ms;
 	struct pollfd	 pfd;
 	char		 b;
 	int		 got = 0, left;
 
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	while (got < n && (left = (int)(end - now_ms())) > 0) {
+	while (got < n && (left = (int)(end - gwt_now_ms())) > 0) {
 		if (poll(&pfd, 1, left) <= 0)
 			continue;
 		if (read(fd, &b, 1) != 1)
@@ -882,11 +844,11 @@ START_TEST(test_shared)
 	}
 	ck_assert_int_ne(b, -1);
 	ck_assert_int_eq(read_bytes(back[0], 1, WAIT_MS), 1);
-	ck_assert_int_eq(wait_exit(b, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(b, WAIT_MS), 0);
 	ck_assert(has("childb", URL2));
 	ck_assert(!has("master", URL1));
 	ck_assert_int_eq(write(p1[1], "g", 1), 1);
-	ck_assert_int_eq(wait_exit(a, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(a, WAIT_MS), 0);
 	stats_are(2, 500 + strlen(URL1) + strlen(URL2));
 	cache_mem_master_tick();
 	cache_mem_master_failchk();
@@ -928,13 +890,13 @@ START_TEST(test_reopen)
 	ck_assert_int_eq(count_entries(root, "gatewayd-mem."), 1);
 	ck_assert(!has("old", URL1));
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
-	ck_assert_int_eq(wait_exit(old, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(old, WAIT_MS), 0);
 	if ((nw = fork()) == 0) {
 		cache_mem_child();
 		_exit(put_n("new", URL1, 1, 100, 0) == 0 ? 0 : 2);
 	}
 	ck_assert_int_ne(nw, -1);
-	ck_assert_int_eq(wait_exit(nw, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(nw, WAIT_MS), 0);
 	ck_assert(has("new", URL1));
 	cache_mem_master_close();
 	ck_assert_int_eq(count_entries(root, "gatewayd-mem."), 0);
@@ -976,7 +938,7 @@ START_TEST(test_owner)
 		_exit(0);
 	}
 	ck_assert_int_ne(pid, -1);
-	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(pid, WAIT_MS), 0);
 	ck_assert(has("worker", URL1));
 	cache_mem_master_close();
 }
@@ -1045,12 +1007,12 @@ START_TEST(test_stall_nowait)
 		_exit(write(res[1], &r, 1) == 1 ? 0 : 4);
 	}
 	ck_assert_int_ne(b, -1);
-	ck_assert_int_eq(wait_exit(b, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(b, WAIT_MS), 0);
 	ck_assert_int_eq(read(res[0], &r, 1), 1);
 	ck_assert_int_eq(r, 'n');
 
 	ck_assert_int_eq(write(hold[1], "g", 1), 1);
-	ck_assert_int_eq(wait_exit(a, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(a, WAIT_MS), 0);
 	ck_assert(!has(NAME1, URL1));
 	ck_assert(has(NAME1, URL2));
 	stats_are(1, 100 + strlen(URL2));
@@ -1089,7 +1051,7 @@ START_TEST(test_kill_in_txn)
 		_exit(write(res[1], &r, 1) == 1 ? 0 : 4);
 	}
 	ck_assert_int_ne(b, -1);
-	ck_assert_int_eq(wait_exit(b, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(b, WAIT_MS), 0);
 	ck_assert_int_eq(read(res[0], &r, 1), 1);
 	ck_assert_int_eq(r, 'n');
 	kill_reap(a);
@@ -1152,7 +1114,7 @@ START_TEST(test_kill_in_bdb)
 		_exit(write(res[1], &r, 1) == 1 ? 0 : 4);
 	}
 	ck_assert_int_ne(b, -1);
-	ck_assert_int_eq(wait_exit(b, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(b, WAIT_MS), 0);
 	ck_assert_int_eq(read(res[0], &r, 1), 1);
 	ck_assert_int_eq(r, 'n');
 
@@ -1181,7 +1143,7 @@ START_TEST(test_kill_in_bdb)
 		_exit(0);
 	}
 	ck_assert_int_ne(d, -1);
-	ck_assert_int_eq(wait_exit(d, WAIT_MS), 0);
+	ck_assert_int_eq(gwt_exit_code(d, WAIT_MS), 0);
 	ABANDONED_BY_BDB(cache_mem_master_close());
 
 	/* the next open is a new store */
@@ -1386,7 +1348,7 @@ START_TEST(test_concurrent)
 	    10 * NWORKERS);
 	*stop_flag = 1;
 	for (i = 0; i < NWORKERS; i++)
-		ck_assert_int_eq(wait_exit(w[i], WAIT_MS), 0);
+		ck_assert_int_eq(gwt_exit_code(w[i], WAIT_MS), 0);
 	cache_mem_master_failchk();
 	ck_assert(cache_mem_alive());
 	check_store();
