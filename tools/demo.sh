@@ -133,6 +133,13 @@ ProxyPreserveHost On
 ProxyPass / http://127.0.0.1:$oport/
 ProxyPassReverse / http://127.0.0.1:$oport/
 
+# The cache: responses the origin lets us keep are served from disk
+# (X-Cache says HIT or MISS); try
+#   curl -si '${url}size/100?header=Cache-Control:max-age=60' twice.
+CacheRoot $tmp/cache
+CacheEnable disk /
+CacheHeader On
+
 # Try it: stop the origin (kill $opid) and reload the page.
 ErrorDocument 503 "<html><body><h1>503: the demo origin is down</h1><p>gatewayd is fine; the origin it proxies to does not answer.</p></body></html>"
 CONF
@@ -162,7 +169,9 @@ cat <<MSG
 
 gatewayd is running: try curl $url
   It proxies to the demo origin at http://127.0.0.1:$oport/
-  (try also /echo, /status/404, /size/100).
+  (try also /echo, /status/404, /size/100).  The cache keeps what the
+  origin allows: curl -si '${url}size/100?header=Cache-Control:max-age=60'
+  twice says X-Cache: MISS, then HIT.
   config: $conf
   logs:   $tmp/error_log, $tmp/access_log (followed below)
 Press Ctrl-C to stop gatewayd and the origin.
