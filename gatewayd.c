@@ -462,7 +462,8 @@ master_signals(sigset_t *orig)
 		(void)sigaddset(&block, sigs[i]);
 	}
 	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+	if (sigaction(SIGPIPE, &sa, NULL) == -1 ||
+	    sigaction(SIGXFSZ, &sa, NULL) == -1)
 		fatal("sigaction");
 	if (sigprocmask(SIG_BLOCK, &block, orig) == -1)
 		fatal("sigprocmask");

@@ -106,8 +106,11 @@ worker_signals(void)
 		if (sigaction(sigs[i], &sa, NULL) == -1)
 			log_errno(GW_LOG_ERR, "sigaction");
 	sa.sa_handler = SIG_IGN;
+	/* SIGXFSZ: a file over RLIMIT_FSIZE is a failed write (EFBIG),
+	   which drops a cache store, not the worker */
 	if (sigaction(SIGPIPE, &sa, NULL) == -1 ||
-	    sigaction(SIGWINCH, &sa, NULL) == -1)
+	    sigaction(SIGWINCH, &sa, NULL) == -1 ||
+	    sigaction(SIGXFSZ, &sa, NULL) == -1)
 		log_errno(GW_LOG_ERR, "sigaction");
 	sa.sa_handler = SIG_DFL;
 	if (sigaction(SIGCHLD, &sa, NULL) == -1)

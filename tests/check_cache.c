@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -1027,6 +1028,40 @@ START_TEST(test_mem)
 }
 END_TEST
 
+/*
+ * Under a small file-size limit (ulimit -f) writes past it fail with
+ * EFBIG instead of killing the process (SIGXFSZ is ignored): gatewayd
+ * starts (its cache may be off: the index cannot grow its files),
+ * serves whole answers, and no worker dies.
+ */
+#define BIG5	"/size/5000000?header=Cache-Control:max-age=300"
+
+START_TEST(test_fsize_limit)
+{
+	struct client	c;
+	struct resp	r;
+	struct rlimit	old, rl;
+
+	memset(&r, 0, sizeof(r));
+	/* the gateway inherits a 1 MiB soft limit; this process gets its
+	   own back once the gateway has started */
+	REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0, "getrlimit");
+	rl = old;
+	rl.rlim_cur = 1024 * 1024;
+	REQUIRE(setrlimit(RLIMIT_FSIZE, &rl) == 0, "setrlimit");
+	start_cached_with(croot, "CacheMaxFileSize 100000000\n");
+	REQUIRE(setrlimit(RLIMIT_FSIZE, &old) == 0, "setrlimit back");
+	cl_open(&c);
+	for (int i = 0; i < 2; i++)
+		REQUIRE(ask(&c, GET(BIG5), &r) == 200 && r.complete &&
+		    r.blen == 5000000 && pattern_ok(r.body, r.blen),
+		    "GET %d: %d, %zu bytes", i, r.status, r.blen);
+	REQUIRE(gwt_log_count(&S, "exit signal") == 0, "a worker died");
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_revalidate_304)
 {
 	struct client	c;
@@ -1699,6 +1734,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_forward_proxy);
 	tcase_add_test(tc, test_key_knobs);
 	tcase_add_test(tc, test_mem);
+	tcase_add_test(tc, test_fsize_limit);
 	tcase_add_test(tc, test_304_mismatch);
 	tcase_add_test(tc, test_304_cookie_and_204);
 	tcase_add_test(tc, test_dead_joiner_locks);
