@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bdb_util.h"
 #include "cache_db.h"
 #include "log.h"
 
@@ -96,41 +97,6 @@ static void	 db_log(struct cache_db *, enum gw_loglevel, const char *,
 /*--------------------------------------------------------------------
  * Record encoding
  */
-
-static void
-enc32(unsigned char *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static void
-enc64(unsigned char *p, uint64_t v)
-{
-	enc32(p, v >> 32);
-	enc32(p + 4, (uint32_t)v);
-}
-
-static uint32_t
-dec32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t
-dec64(const unsigned char *p)
-{
-	return (uint64_t)dec32(p) << 32 | dec32(p + 4);
-}
-
-static uint64_t
-time_field(time_t t)
-{
-	return t < 0 ? 0 : (uint64_t)t;
-}
 
 /* rec_encode - header and URL into buf; returns the length. */
 static size_t
@@ -333,16 +299,6 @@ on_event(DB_ENV *env, u_int32_t event, void *info)
 		db_log(h, GW_LOG_ERR, "a write failed");
 }
 
-/* is_alive - for failchk: does pid still exist? (tid: one per pid) */
-static int
-is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
-{
-	(void)env;
-	(void)tid;
-	(void)flags;
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 /*
  * cache_db_self - getpid(), remembered: the hit path asks for it many
  * times (and Berkeley DB once per call, for its thread id), and glibc
@@ -369,17 +325,6 @@ cache_db_self(void)
 	if (self_pid == 0 || !registered)
 		return self_pid = getpid();
 	return self_pid;
-}
-
-/* thread_id - Berkeley DB's id of the caller: the remembered pid. */
-static void
-thread_id(DB_ENV *env, pid_t *pid, db_threadid_t *tid)
-{
-	(void)env;
-	if (pid != NULL)	/* either may be NULL */
-		*pid = cache_db_self();
-	if (tid != NULL)
-		*tid = pthread_self();
 }
 
 /* usable - h may be used by this process. */
@@ -435,12 +380,6 @@ opts_fill(struct cache_db_opts *o, const struct cache_db_opts *in)
 		o->cachesize = DEF_CACHESIZE;
 	if (o->lock_timeout_ms == 0)
 		o->lock_timeout_ms = DEF_LOCK_MS;
-}
-
-static u_int32_t
-at_least(u_int32_t v, u_int32_t floor)
-{
-	return v > floor ? v : floor;
 }
 
 /*
@@ -975,15 +914,6 @@ key_set(DBT *k, const char *name)
 	k->data = (void *)(uintptr_t)name;
 	k->size = (u_int32_t)len;
 	return 0;
-}
-
-static void
-dbt_usermem(DBT *d, void *buf, size_t len)
-{
-	memset(d, 0, sizeof(*d));
-	d->data = buf;
-	d->ulen = (u_int32_t)len;
-	d->flags = DB_DBT_USERMEM;
 }
 
 /*

@@ -71,6 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bdb_util.h"
 #include "cache_db.h"
 #include "cache_mem.h"
 #include "log.h"
@@ -187,41 +188,6 @@ static void	 mem_log(enum gw_loglevel, const char *, ...)
  * Encoding
  */
 
-static void
-enc32(unsigned char *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static void
-enc64(unsigned char *p, uint64_t v)
-{
-	enc32(p, v >> 32);
-	enc32(p + 4, (uint32_t)v);
-}
-
-static uint32_t
-dec32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t
-dec64(const unsigned char *p)
-{
-	return (uint64_t)dec32(p) << 32 | dec32(p + 4);
-}
-
-static uint64_t
-time_field(time_t t)
-{
-	return t < 0 ? 0 : (uint64_t)t;
-}
-
 struct meta {
 	uint64_t	 expires, atime, bytes, freq, pri;
 };
@@ -302,15 +268,6 @@ dbt_set(DBT *d, const void *data, size_t len)
 	memset(d, 0, sizeof(*d));
 	d->data = (void *)(uintptr_t)data;
 	d->size = (u_int32_t)len;
-}
-
-static void
-dbt_usermem(DBT *d, void *buf, size_t len)
-{
-	memset(d, 0, sizeof(*d));
-	d->data = buf;
-	d->ulen = (u_int32_t)len;
-	d->flags = DB_DBT_USERMEM;
 }
 
 /* key_set - k = name, if name is a plausible hash name. */
@@ -461,25 +418,6 @@ on_event(DB_ENV *env, u_int32_t event, void *info)
 	(void)info;
 	if (h != NULL && event == DB_EVENT_PANIC)
 		mark_dead(h, "environment panic");
-}
-
-static int
-is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
-{
-	(void)env;
-	(void)tid;
-	(void)flags;
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
-static void
-thread_id(DB_ENV *env, pid_t *pid, db_threadid_t *tid)
-{
-	(void)env;
-	if (pid != NULL)
-		*pid = cache_db_self();
-	if (tid != NULL)
-		*tid = pthread_self();
 }
 
 static void
@@ -695,12 +633,6 @@ size_env(void)
 /*--------------------------------------------------------------------
  * Environment
  */
-
-static u_int32_t
-at_least(u_int32_t v, u_int32_t floor)
-{
-	return v > floor ? v : floor;
-}
 
 /* env_setup - what every process sets before env->open. */
 static int
