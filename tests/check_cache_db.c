@@ -94,27 +94,6 @@ kill_reap(pid_t pid)
 	ck_assert_int_eq(gwt_exit_code(pid, WAIT_MS), 128 + SIGKILL);
 }
 
-/* read_bytes - n bytes from fd within ms; the count read. */
-static int
-read_bytes(int fd, int n, int ms)
-{
-	double		 end = gwt_now_ms() + ms;
-	struct pollfd	 pfd;
-	char		 b;
-	int		 got = 0, left;
-
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	while (got < n && (left = (int)(end - gwt_now_ms())) > 0) {
-		if (poll(&pfd, 1, left) <= 0)
-			continue;
-		if (read(fd, &b, 1) != 1)
-			break;
-		got++;
-	}
-	return got;
-}
-
 static struct cache_rec
 mkrec(time_t expires, time_t atime, uint64_t size)
 {
@@ -683,7 +662,7 @@ START_TEST(test_no_lock_wait)
 		_exit(3);
 	}
 	ck_assert_int_ne(a, -1);
-	ck_assert_int_eq(read_bytes(ready[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(ready[0], 1, WAIT_MS), 1);
 	/* a holds the record's write lock, inside its transaction */
 	ck_assert_int_eq(cache_db_put(h, NAME1, URL1, &r3), CACHE_DB_BUSY);
 	/* even with a lock timeout of a minute, b gives up at once */
@@ -780,7 +759,7 @@ START_TEST(test_kill_in_txn)
 		_exit(31);			/* never reached */
 	}
 	ck_assert_int_ne(a, -1);
-	ck_assert_int_eq(read_bytes(ready[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(ready[0], 1, WAIT_MS), 1);
 
 	ck_assert_int_eq(cache_db_get(h, "victim", URL1, NULL), CACHE_DB_BUSY);
 	ck_assert_int_eq(cache_db_touch(h, "victim", 99999), CACHE_DB_BUSY);
@@ -992,7 +971,7 @@ START_TEST(test_kill_all_recover)
 			(void)pause();
 	}
 	ck_assert_int_ne(m, -1);
-	ck_assert_int_eq(read_bytes(ready[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(ready[0], 1, WAIT_MS), 1);
 	for (i = 0; i < 3; i++) {
 		if ((w[i] = fork()) == 0) {
 			struct cache_db	*wh;
@@ -1009,7 +988,7 @@ START_TEST(test_kill_all_recover)
 		}
 		ck_assert_int_ne(w[i], -1);
 	}
-	ck_assert_int_eq(read_bytes(ready[0], 3, WAIT_MS), 3);
+	ck_assert_int_eq(gwt_read_bytes(ready[0], 3, WAIT_MS), 3);
 	for (i = 0; i < 3; i++)
 		kill_reap(w[i]);
 	kill_reap(m);
@@ -1127,7 +1106,7 @@ START_TEST(test_corrupt_log)
 			(void)pause();
 	}
 	ck_assert_int_ne(m, -1);
-	ck_assert_int_eq(read_bytes(ready[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(ready[0], 1, WAIT_MS), 1);
 	kill_reap(m);
 	log_set_level(GW_LOG_CRIT);
 	home_file(path, sizeof(path), "log.0000000001");
@@ -1352,7 +1331,7 @@ START_TEST(test_panic_dead)
 		if (count_hits(w, "k", 20) != 20 ||
 		    write(done[1], "r", 1) != 1)
 			_exit(3);
-		if (read_bytes(go[0], 1, WAIT_MS) != 1)
+		if (gwt_read_bytes(go[0], 1, WAIT_MS) != 1)
 			_exit(4);
 		if (cache_db_get(w, "k00001", "http://h/k/1?", NULL) !=
 		    CACHE_DB_DEAD || cache_db_alive(w))
@@ -1364,7 +1343,7 @@ START_TEST(test_panic_dead)
 		_exit(0);
 	}
 	ck_assert_int_ne(q, -1);
-	ck_assert_int_eq(read_bytes(done[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(done[0], 1, WAIT_MS), 1);
 	if ((p = fork()) == 0)
 		_exit(panic_env());
 	ck_assert_int_ne(p, -1);

@@ -133,27 +133,6 @@ kill_reap(pid_t pid)
 	ck_assert_int_eq(gwt_exit_code(pid, WAIT_MS), 128 + SIGKILL);
 }
 
-/* read_bytes - n bytes from fd within ms; the count read. */
-static int
-read_bytes(int fd, int n, int ms)
-{
-	double		 end = gwt_now_ms() + ms;
-	struct pollfd	 pfd;
-	char		 b;
-	int		 got = 0, left;
-
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	while (got < n && (left = (int)(end - gwt_now_ms())) > 0) {
-		if (poll(&pfd, 1, left) <= 0)
-			continue;
-		if (read(fd, &b, 1) != 1)
-			break;
-		got++;
-	}
-	return got;
-}
-
 static void
 mopen(void)
 {
@@ -826,12 +805,12 @@ START_TEST(test_shared)
 		if (put_n("childa", URL1, 1, 200, 0) != 0)
 			_exit(3);
 		if (write(back[1], "a", 1) != 1 ||
-		    read_bytes(p1[0], 1, WAIT_MS) != 1)
+		    gwt_read_bytes(p1[0], 1, WAIT_MS) != 1)
 			_exit(4);
 		_exit(has("childb", URL2) ? 0 : 5);
 	}
 	ck_assert_int_ne(a, -1);
-	ck_assert_int_eq(read_bytes(back[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(back[0], 1, WAIT_MS), 1);
 	ck_assert(has("childa", URL1));
 	if ((b = fork()) == 0) {
 		cache_mem_child();
@@ -843,7 +822,7 @@ START_TEST(test_shared)
 		_exit(write(back[1], "b", 1) == 1 ? 0 : 4);
 	}
 	ck_assert_int_ne(b, -1);
-	ck_assert_int_eq(read_bytes(back[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(back[0], 1, WAIT_MS), 1);
 	ck_assert_int_eq(gwt_exit_code(b, WAIT_MS), 0);
 	ck_assert(has("childb", URL2));
 	ck_assert(!has("master", URL1));
@@ -876,7 +855,7 @@ START_TEST(test_reopen)
 		cache_mem_child();
 		if (put_n("old", URL1, 1, 100, 0) != 0 ||
 		    write(back[1], "o", 1) != 1 ||
-		    read_bytes(go[0], 1, WAIT_MS) != 1)
+		    gwt_read_bytes(go[0], 1, WAIT_MS) != 1)
 			_exit(2);
 		if (has("old", URL1) || put_n("old", URL1, 2, 100, 0) != -1 ||
 		    cache_mem_alive())
@@ -884,7 +863,7 @@ START_TEST(test_reopen)
 		_exit(0);
 	}
 	ck_assert_int_ne(old, -1);
-	ck_assert_int_eq(read_bytes(back[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(back[0], 1, WAIT_MS), 1);
 	ck_assert(has("old", URL1));
 	mopen();				/* the restart */
 	ck_assert_int_eq(count_entries(root, "gatewayd-mem."), 1);
@@ -996,7 +975,7 @@ START_TEST(test_stall_nowait)
 		_exit(put_n(NAME1, URL2, 2, 100, 0) == 0 ? 0 : 3);
 	}
 	ck_assert_int_ne(a, -1);
-	ck_assert_int_eq(read_bytes(ready[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(ready[0], 1, WAIT_MS), 1);
 	/* a holds the totals and NAME1's pages: no lookup waits */
 	ck_assert_int_eq(cache_mem_get(NAME1, URL1, buf, sizeof(buf)), -1);
 	ck_assert_int_eq(cache_mem_get(NAME1, URL2, buf, sizeof(buf)), -1);
@@ -1044,7 +1023,7 @@ START_TEST(test_kill_in_txn)
 		_exit(31);			/* never reached */
 	}
 	ck_assert_int_ne(a, -1);
-	ck_assert_int_eq(read_bytes(ready[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(ready[0], 1, WAIT_MS), 1);
 	if ((b = fork()) == 0) {	/* a is in the way: gives up */
 		cache_mem_child();
 		r = put_n("b", URL1, 1, 100, 0) == 0 ? 'y' : 'n';
@@ -1099,7 +1078,7 @@ START_TEST(test_kill_in_bdb)
 		_exit(31);			/* never reached */
 	}
 	ck_assert_int_ne(c, -1);
-	ck_assert_int_eq(read_bytes(ready[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(ready[0], 1, WAIT_MS), 1);
 	if ((a = fork()) == 0) {	/* stalls inside Berkeley DB */
 		cache_mem_child();
 		set_hook("seckey", ready[1], -1);
@@ -1107,7 +1086,7 @@ START_TEST(test_kill_in_bdb)
 		_exit(31);
 	}
 	ck_assert_int_ne(a, -1);
-	ck_assert_int_eq(read_bytes(ready[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(ready[0], 1, WAIT_MS), 1);
 	if ((b = fork()) == 0) {	/* a is in the way: gives up */
 		cache_mem_child();
 		r = put_n("b", URL1, 1, 100, 0) == 0 ? 'y' : 'n';
@@ -1178,7 +1157,7 @@ START_TEST(test_stuck_alive)
 		_exit(31);			/* never reached */
 	}
 	ck_assert_int_ne(c, -1);
-	ck_assert_int_eq(read_bytes(ready[0], 1, WAIT_MS), 1);
+	ck_assert_int_eq(gwt_read_bytes(ready[0], 1, WAIT_MS), 1);
 	ABANDONED_BY_BDB(cache_mem_master_tick());
 	ck_assert(cache_mem_alive());		/* not before stuck_secs */
 	ck_assert_int_eq(kill(c, 0), 0);
@@ -1295,13 +1274,13 @@ START_TEST(test_kill_loop)
 				_exit(worker(i, progress[1]));
 			ck_assert_int_ne(w[i], -1);
 		}
-		ck_assert_int_eq(read_bytes(progress[0], 3 + round, WAIT_MS),
+		ck_assert_int_eq(gwt_read_bytes(progress[0], 3 + round, WAIT_MS),
 		    3 + round);
 		kill_reap(w[0]);
 		ABANDONED_BY_BDB(cache_mem_master_failchk());
 		if (cache_mem_alive()) {	/* the others go on */
 			lived++;
-			ck_assert_int_eq(read_bytes(progress[0], 4, WAIT_MS),
+			ck_assert_int_eq(gwt_read_bytes(progress[0], 4, WAIT_MS),
 			    4);
 		}
 		*stop_flag = 1;
@@ -1344,7 +1323,7 @@ START_TEST(test_concurrent)
 			_exit(worker(i, progress[1]));
 		ck_assert_int_ne(w[i], -1);
 	}
-	ck_assert_int_eq(read_bytes(progress[0], 10 * NWORKERS, WAIT_MS),
+	ck_assert_int_eq(gwt_read_bytes(progress[0], 10 * NWORKERS, WAIT_MS),
 	    10 * NWORKERS);
 	*stop_flag = 1;
 	for (i = 0; i < NWORKERS; i++)

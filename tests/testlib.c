@@ -886,3 +886,23 @@ gwt_exit_code(pid_t pid, int ms)
 	(void)waitpid(pid, &st, 0);
 	return -2;
 }
+
+int
+gwt_read_bytes(int fd, int n, int ms)
+{
+	long long	 end = now_ms() + ms;
+	struct pollfd	 pfd;
+	char		 b;
+	int		 got = 0, left;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (got < n && (left = (int)(end - now_ms())) > 0) {
+		if (poll(&pfd, 1, left) <= 0)
+			continue;
+		if (read(fd, &b, 1) != 1)
+			break;
+		got++;
+	}
+	return got;
+}

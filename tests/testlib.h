@@ -70,6 +70,8 @@ long long gwt_now_ms(void);
 /* gwt_exit_code - pid's exit status (128 + signal) within ms; -2 late
  * (then killed and reaped), -1 on error. */
 int	 gwt_exit_code(pid_t pid, int ms);
+/* gwt_read_bytes - up to n bytes from fd within ms, dropped; the count. */
+int	 gwt_read_bytes(int fd, int n, int ms);
 int	 gwt_children(pid_t parent, pid_t *pids, int max);
 int	 gwt_wait_children(pid_t parent, int min, int timeout_s);
 int	 gwt_wait_exit(pid_t pid, int timeout_s, int *status);
