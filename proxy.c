@@ -1556,13 +1556,13 @@ static void
 cache_prepare(struct req *r, const char *url)
 {
 	enum gw_cache_type	 types[2];
+	struct cache_root	*cr = NULL;
 	const char		*host;
 	size_t			 tlen;
 	int			 n;
 
 	r->croot = NULL;
 	px.xhdr_len = 0;
-	cache_conf_of(r, url);
 	r->hkey = r->ckey;
 	r->hname = r->cname;
 	r->vnames[0] = r->vnonce[0] = '\0';
@@ -1586,8 +1586,13 @@ cache_prepare(struct req *r, const char *url)
 	} else
 		n = cache_policy_enabled(r->cfg, r->vhost, NULL, NULL, 0,
 		    r->path, types);
-	if (n == 0)
-		return;
+	/* the first of the enabled stores that is open (Apache's order) */
+	for (int i = 0; i < n && cr == NULL; i++)
+		cr = types[i] == GW_CACHE_MEM ? cache_root_mem() :
+		    cache_root_of(r->vhost);
+	if (cr == NULL)
+		return;			/* not cached: no more work */
+	cache_conf_of(r, url);
 	if (!r->forward) {
 		host = r->vhost->server_name != NULL ? r->vhost->server_name :
 		    r->host[0] != '\0' ? r->host : r->cfg->main.server_name;
@@ -1605,10 +1610,7 @@ cache_prepare(struct req *r, const char *url)
 	if (make_key(r, r->rawpath.p, tlen, r->ckey, sizeof(r->ckey),
 	    r->cname) == -1)
 		return;
-	/* the first of the enabled stores that is open (Apache's order) */
-	for (int i = 0; i < n && r->croot == NULL; i++)
-		r->croot = types[i] == GW_CACHE_MEM ? cache_root_mem() :
-		    cache_root_of(r->vhost);
+	r->croot = cr;
 }
 
 /*
