@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "balancer.h"
 #include "cache.h"
 #include "cache_db.h"
 #include "cache_mem.h"
@@ -538,15 +539,16 @@ mgr_signals(void)
  * cache_child: join each open index as a worker does, then once a
  * second cache_db_tick each (checkpoint, lock timeouts), until SIGTERM
  * or the master is gone.  A dead index is left alone: the master
- * rebuilds it, stopping this process first.
+ * rebuilds it, stopping this process first.  The balancers' active
+ * health checks run here too (balancer_hc_tick), between ticks.
  */
 void
-cache_manager_run(pid_t master)
+cache_manager_run(pid_t master, const struct gw_config *cfg)
 {
 	struct cache_db	*h[CACHE_ROOTS_MAX];
 	long long	 next[CACHE_ROOTS_MAX];
 	long long	 now;
-	int		 i;
+	int		 i, wait_ms;
 
 	mgr_signals();
 	memset(h, 0, sizeof(h));
@@ -566,8 +568,11 @@ cache_manager_run(pid_t master)
 			if (h[i] != NULL)
 				(void)cache_db_tick(h[i]);
 		}
-		if (!mgr_stop)
-			(void)poll(NULL, 0, 1000);
+		/* the balancers' health checks that are due, if any */
+		wait_ms = balancer_hc_wanted(cfg) ?
+		    balancer_hc_tick(cfg, &mgr_stop) : 1000;
+		if (!mgr_stop && wait_ms > 0)
+			(void)poll(NULL, 0, wait_ms < 1000 ? wait_ms : 1000);
 	}
 	for (i = 0; i < nroots; i++)
 		cache_db_close(h[i]);

@@ -84,7 +84,7 @@ void	cache_master_rebuild(void);
  * master (pid master) is gone; then it returns (exit 0).
  */
 int	cache_manager_wanted(void);
-void	cache_manager_run(pid_t master);
+void	cache_manager_run(pid_t master, const struct gw_config *);
 
 /* cache_child - in a new worker: drop the master's handles (memory). */
 void	cache_child(void);

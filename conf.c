@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "balancer.h"
 #include "conf.h"
 #include "directives.h"
 #include "tls.h"
@@ -1487,6 +1488,7 @@ conf_finish(struct gw_parse *p)
 	check_tls_backends(p, &c->main);
 	for (v = c->vhosts; v != NULL; v = v->next)
 		check_tls_backends(p, v);
+	balancer_conf_build(p);
 	tls_conf_build(p);	/* loads certificates and keys, as root */
 }
 

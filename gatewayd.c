@@ -30,6 +30,7 @@
 #include <openssl/opensslv.h>
 
 #include "accesslog.h"
+#include "balancer.h"
 #include "cache.h"
 #include "conf.h"
 #include "listen.h"
@@ -624,6 +625,7 @@ restart(struct gw_master *m, const struct opts *o, int graceful)
 	m->creds = creds;
 	/* roots kept open when still used, closed when gone, new opened */
 	cache_master_open(ncfg, &m->creds, m->pp.server_limit);
+	balancer_attach(ncfg);		/* members known keep their state */
 	prefork_manager_restart(m);	/* one for the new set of roots */
 	conf_free(old);
 	apply_params(m, m->pp.server_limit);
@@ -740,6 +742,9 @@ run_pool(struct gw_master *m, const struct opts *o)
 		    m->pp.server_limit);
 	if (health_create() == -1)
 		fatal("cannot map the backend health table");
+	if (balancer_create(m->pp.server_limit) == -1)
+		fatal("cannot map the load balancer table");
+	balancer_attach(m->cfg);
 	master_signals(&orig);
 	cache_master_open(m->cfg, &m->creds, m->pp.server_limit);
 	m->spawn_rate = 1;
@@ -764,6 +769,7 @@ run_one_process(struct gw_master *m)
 	w.slot = -1;
 	worker_signals();
 	cache_master_open(m->cfg, &m->creds, m->pp.server_limit);
+	balancer_attach(m->cfg);	/* this process's own table */
 	if (worker_drop_privileges(&m->creds) == -1)
 		fatalx("cannot drop privileges");
 	resuming();

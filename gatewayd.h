@@ -110,12 +110,16 @@ struct gw_proxypass {
 	int			 keepalive;
 	char			*upgrade;	/* "websocket" or NULL */
 	struct gw_param		*params;	/* everything given, verbatim */
+	struct gw_balancer	*balancer;	/* balancer:// URL, resolved */
+	const char		*lbpath;	/* its path after the name */
 };
 
 struct gw_proxypassreverse {
 	struct gw_proxypassreverse *next;
 	char			*path;
 	char			*url;
+	struct gw_balancer	*balancer;	/* balancer:// URL, resolved */
+	const char		*lbpath;	/* its path after the name */
 };
 
 /* ErrorDocument, classified as Apache does (see errordoc_kind). */
@@ -142,6 +146,61 @@ struct gw_member {
 	int			 line;
 	char			*url;
 	struct gw_param		*params;
+};
+
+/*
+ * A load balancer (<Proxy balancer://name>), built from its section,
+ * ProxySet and the ProxyPass lines that use it after parsing
+ * (balancer.c).  Member status flags are Apache's letters.
+ */
+#define GW_BM_DISABLED	0x01		/* D */
+#define GW_BM_STOPPED	0x02		/* S */
+#define GW_BM_IGNORE	0x04		/* I: errors never take it out */
+#define GW_BM_STANDBY	0x08		/* H (and R): when none else */
+#define GW_BM_ERROR	0x10		/* E (and C): starts in error */
+#define GW_BM_DRAIN	0x20		/* N: its sticky sessions only */
+enum gw_lbmethod { GW_LB_BYREQUESTS, GW_LB_BYTRAFFIC, GW_LB_BYBUSYNESS };
+enum gw_hcmethod { GW_HC_NONE, GW_HC_TCP, GW_HC_OPTIONS, GW_HC_HEAD,
+	GW_HC_GET };
+struct gw_bmember {
+	const char		*file;
+	int			 line;
+	char			*url;		/* as given */
+	char			*name;		/* url without a trailing / */
+	char			*route;		/* route=, or NULL */
+	char			*redirect;	/* redirect=, or NULL */
+	int			 loadfactor;	/* 1..100 */
+	int			 lbset;
+	int			 flags;		/* GW_BM_* */
+	int			 retry;		/* seconds */
+	int			 timeout;	/* seconds, GW_UNSET */
+	int			 connectiontimeout; /* ms, GW_UNSET */
+	int			 ttl;		/* seconds, GW_UNSET */
+	int			 disablereuse;
+	int			 keepalive;
+	enum gw_hcmethod	 hcmethod;
+	char			*hcuri;		/* NULL: the member's URL */
+	int			 hcinterval;	/* seconds */
+	int			 hcpasses, hcfails;
+	int			 slot;		/* shared state, -1: none */
+};
+struct gw_balancer {
+	struct gw_balancer	*next;
+	const char		*file;
+	int			 line;
+	char			*name;		/* "balancer://name" */
+	enum gw_lbmethod	 lbmethod;
+	char			*sticky_cookie;	/* stickysession=, or NULL */
+	char			*sticky_param;	/* its |param part (or it) */
+	int			 scolonpathdelim;
+	int			 nofailover;
+	int			 maxattempts;	/* failovers after the first */
+	int			 forcerecovery;
+	int			 failontimeout;
+	int			 failonstatus[16];	/* 0-ended */
+	int			 nmembers;
+	struct gw_bmember	*members;	/* [nmembers] */
+	int			 slot;		/* shared state, -1: none */
 };
 
 /*
@@ -228,6 +287,7 @@ struct gw_dir {
 	struct gw_cache_rule	*cache;
 	struct gw_member	*members;	/* <Proxy balancer://..> */
 	struct gw_param		*proxyset;
+	struct gw_balancer	*balancer;	/* built from it */
 	char			*handler;	/* SetHandler */
 	struct gw_cache_conf	 cache_conf;	/* only what it sets */
 };
@@ -355,6 +415,7 @@ struct gw_config {
 	int			 mcache_line;
 
 	struct tls_set		*tls;		/* TLS contexts (tls.c) */
+	struct gw_balancer	*balancers;	/* every one, file order */
 
 	struct gw_vhost		 main;		/* main server */
 	struct gw_vhost		*vhosts;	/* <VirtualHost>s, file order */

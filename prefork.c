@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "balancer.h"
 #include "cache.h"
 #include "listen.h"
 #include "log.h"
@@ -226,7 +227,7 @@ manager_child(struct gw_master *m, pid_t master)
 #endif
 	if (getppid() != master)
 		exit(0);		/* the master died before prctl */
-	cache_manager_run(master);
+	cache_manager_run(master, m->cfg);
 	exit(0);
 }
 
@@ -296,7 +297,7 @@ manager_exited(struct gw_master *m, pid_t pid, int status)
 void
 prefork_manager(struct gw_master *m)
 {
-	if (!cache_manager_wanted()) {
+	if (!cache_manager_wanted() && !balancer_hc_wanted(m->cfg)) {
 		if (m->cache_mgr > 0 && !m->mgr_stopping)
 			manager_signal(m, SIGTERM);
 		return;
@@ -343,6 +344,7 @@ prefork_reap(struct gw_master *m)
 			continue;
 		}
 		gen = m->sb->slots[slot].generation;
+		balancer_worker_gone(slot);	/* its busy count, if any */
 		scoreboard_release(m->sb, slot);
 		report_exit(m, pid, status, gen);
 		if (WIFSIGNALED(status) || (WIFEXITED(status) &&

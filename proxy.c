@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "balancer.h"
 #include "cache.h"
 #include "cache_db.h"
 #include "conn.h"
@@ -158,6 +159,10 @@ struct req {
 	int			 want_bg;	/* served stale: refresh it */
 	const char		*xcache;	/* HIT, MISS, REVALIDATE */
 	const char		*xdetail;	/* why, for X-Cache-Detail */
+	/* load balancing */
+	int			 lbtry;		/* another member may take it */
+	int			 lbtimeout;	/* no answer in time */
+	int			 answered;	/* the backend's answer went */
 };
 
 static int	send_error(struct req *, int, const char *);
@@ -1268,6 +1273,35 @@ relay_response_body(struct req *r, struct gw_conn *be,
  * reverse_map - ProxyPassReverse: a Location-like value that starts
  * with a backend URL becomes this server's URL.  0 when unchanged.
  */
+/*
+ * reverse_match - v starts with p's URL (for a balancer, with any
+ * member's URL followed by the path after the balancer's name, as
+ * Apache): 1 with *n its length.
+ */
+static int
+reverse_match(const struct gw_proxypassreverse *p, struct http_slice v,
+    size_t *n)
+{
+	const struct gw_bmember	*m;
+	size_t			 mn, ln;
+
+	if (p->balancer == NULL) {
+		*n = strlen(p->url);
+		return v.n >= *n && strncmp(v.p, p->url, *n) == 0;
+	}
+	ln = strlen(p->lbpath);
+	for (int i = 0; i < p->balancer->nmembers; i++) {
+		m = &p->balancer->members[i];
+		mn = strlen(m->name);
+		if (v.n >= mn + ln && strncasecmp(v.p, m->name, mn) == 0 &&
+		    strncmp(v.p + mn, p->lbpath, ln) == 0) {
+			*n = mn + ln;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int
 reverse_map(const struct req *r, struct http_slice v, char *out, size_t cap)
 {
@@ -1283,16 +1317,12 @@ reverse_map(const struct req *r, struct http_slice v, char *out, size_t cap)
 		if (i == 0 && vs[0] == vs[1])
 			break;
 		for (d = vs[i]->dirs; d != NULL; d = d->next)
-			for (p = d->proxypassreverse; p != NULL; p = p->next) {
-				n = strlen(p->url);
-				if (v.n >= n && strncmp(v.p, p->url, n) == 0)
+			for (p = d->proxypassreverse; p != NULL; p = p->next)
+				if (reverse_match(p, v, &n))
 					goto found;
-			}
-		for (p = vs[i]->proxypassreverse; p != NULL; p = p->next) {
-			n = strlen(p->url);
-			if (v.n >= n && strncmp(v.p, p->url, n) == 0)
+		for (p = vs[i]->proxypassreverse; p != NULL; p = p->next)
+			if (reverse_match(p, v, &n))
 				goto found;
-		}
 	}
 	return 0;
 found:
@@ -2308,7 +2338,8 @@ cache_after(struct req *r)
  */
 
 /* FWD_REFETCH: ask again without our validators (a 304 not for us) */
-enum fwd { FWD_DONE, FWD_RETRY, FWD_CLOSE, FWD_REFETCH };
+/* FWD_NEXT: no answer, and another balancer member may take it */
+enum fwd { FWD_DONE, FWD_RETRY, FWD_CLOSE, FWD_REFETCH, FWD_NEXT };
 
 /* send_continue - "100 Continue" once, if the client waits for it. */
 static int
@@ -2456,7 +2487,11 @@ idempotent(enum http_method m)
 	    m == HTTP_M_TRACE || m == HTTP_M_PUT || m == HTTP_M_DELETE;
 }
 
-/* read_response_head - 1xx handled; HTTP_OK, or a status to answer. */
+/*
+ * read_response_head - 1xx handled; HTTP_OK, or a status to answer: -1
+ * the client is gone, -2 the backend closed before a byte of an
+ * answer, -3 it sent none in time.
+ */
 static int
 read_response_head(struct req *r, struct gw_conn *be, struct http_msg *rm,
     int ms, int *got_any)
@@ -2508,7 +2543,7 @@ read_response_head(struct req *r, struct gw_conn *be, struct http_msg *rm,
 			log_msg(GW_LOG_ERR, "proxy: timeout reading the "
 			    "response head from the backend for %.*s",
 			    (int)r->m.target.n, r->m.target.p);
-			return 502;
+			return *got_any ? 502 : -3;
 		}
 		return *got_any ? 502 : -2;
 	}
@@ -2554,6 +2589,8 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		be_close(&be);
 		if (reused && idempotent(r->m.mcode))
 			return FWD_RETRY;
+		if (r->lbtry)		/* not even the head went: anything */
+			return FWD_NEXT;
 		return send_error(r, 502, NULL) == 0 ? FWD_DONE : FWD_CLOSE;
 	}
 	if (r->m.body != HTTP_BODY_NONE) {
@@ -2588,6 +2625,11 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 			return FWD_RETRY;
 		if (rc == -1)
 			return FWD_CLOSE;
+		r->lbtimeout = rc == -3;
+		if (rc == -3)
+			rc = 502;
+		if (r->lbtry && !sent_body && idempotent(r->m.mcode))
+			return FWD_NEXT;	/* to another member */
 		if (serve_stale(r, &rc))
 			return rc == 0 ? FWD_DONE : FWD_CLOSE;
 		return send_error(r, rc == -2 ? 502 : rc, NULL) == 0 ?
@@ -2702,23 +2744,186 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 	return rc == 0 ? FWD_DONE : FWD_CLOSE;
 }
 
+/*
+ * try_backend - r to backend b over a pooled or a new connection: 0
+ * answered, -1 answered and the client connection ends, TRY_DOWN when
+ * b could not be reached (nothing answered yet), TRY_NEXT when b gave
+ * no answer and r may go to another balancer member (r->lbtry).
+ */
+#define TRY_DOWN	1
+#define TRY_NEXT	2
+static int
+try_backend(struct req *r, const struct gw_proxypass *pp, struct backend *b,
+    size_t matched)
+{
+	struct ssl_st	*ssl;
+	char		 why[512];
+	int		 fd, reused, ms, attempt, rc, refetched = 0;
+	enum fwd	 f;
+
+	ms = pp->connectiontimeout > 0 ? pp->connectiontimeout :
+	    (pp->timeout > 0 ? pp->timeout : r->cfg->timeout) * 1000;
+	for (attempt = 0; attempt < 2; attempt++) {
+		reused = 0;
+		ssl = NULL;
+		fd = pp->disablereuse ? -1 : pool_get(b->key,
+		    pp->ttl > 0 ? pp->ttl : 0);
+		if (fd >= 0) {
+			reused = 1;
+			ssl = px.pool_ssl;
+		} else if ((fd = backend_connect(r, b, ms, pp->keepalive)) ==
+		    -1) {
+			log_errno(GW_LOG_ERR, "proxy: cannot connect to "
+			    "backend %s", b->hostport);
+			return TRY_DOWN;
+		} else if (b->tls && tls_connect(r->cfg, r->vhost, fd, b->name,
+		    b->key, ms, r->stop, &ssl, why, sizeof(why)) == -1) {
+			/* Apache: 502, the reason in the error log */
+			log_msg(GW_LOG_ERR, "proxy: TLS to backend %s (%s): %s",
+			    b->hostport, b->name, why);
+			(void)close(fd);
+			return send_error(r, 502, NULL);
+		}
+		f = forward(r, pp, b, matched, fd, ssl, reused);
+		if (f == FWD_RETRY)
+			continue;
+		if (f == FWD_NEXT)
+			return TRY_NEXT;
+		if (f == FWD_REFETCH && !refetched) {
+			refetched = 1;	/* once, and not a retry */
+			attempt--;
+			continue;
+		}
+		if (f == FWD_REFETCH)
+			f = FWD_CLOSE;
+		cache_after(r);
+		r->answered = f == FWD_DONE;
+		return f == FWD_DONE ? 0 : -1;
+	}
+	if (serve_stale(r, &rc))
+		return rc;
+	return send_error(r, 502, NULL);
+}
+
+/* unreachable - every backend for r is down: a stored copy, or 503. */
+static int
+unreachable(struct req *r)
+{
+	int	rc;
+
+	if (serve_stale(r, &rc))
+		return rc;
+	return send_error(r, 503, NULL);
+}
+
+/* sticky_route - the route r's session names for balancer bl. */
+static int
+sticky_route(const struct req *r, const struct gw_balancer *bl, char *out,
+    size_t cap)
+{
+	const char	*v[8];
+	size_t		 n[8];
+	int		 nc = 0;
+
+	for (int i = 0; i < r->m.nheaders && nc < 8; i++)
+		if (http_slice_caseeq(r->m.headers[i].name, "Cookie")) {
+			v[nc] = r->m.headers[i].value.p;
+			n[nc++] = r->m.headers[i].value.n;
+		}
+	return balancer_route(bl, r->rawpath.p, r->rawpath.n, r->query,
+	    r->query != NULL ? r->qlen : 0, v, n, nc, out, cap);
+}
+
+/*
+ * to_balancer - r to a member of pp's balancer: chosen by the lbmethod
+ * (or the session's route), and on to another one while a member
+ * cannot be reached or gives no answer and maxattempts allows.
+ */
+static int
+to_balancer(struct req *r, const struct gw_proxypass *pp, size_t matched)
+{
+	const struct gw_balancer *bl = pp->balancer;
+	const struct gw_bmember	*m;
+	struct gw_proxypass	 mpp;
+	struct backend		 b;
+	unsigned char		 tried[LB_MEMBERS_MAX];
+	char			 route[128], url[8192];
+	const char		*rt = NULL;
+	unsigned long long	 in0, out0;
+	int			 i, sticky, rc, attempts = 0, n;
+	int			 ws = r->w->sb != NULL ? r->w->slot : -1;
+
+	memset(tried, 0, sizeof(tried));
+	if (bl->sticky_cookie != NULL && sticky_route(r, bl, route,
+	    sizeof(route)))
+		rt = route;
+	for (;;) {
+		if ((i = balancer_select(bl, rt, tried, ws, &sticky)) < 0) {
+			log_msg(GW_LOG_ERR, "proxy: %s: no usable member for "
+			    "%.*s", bl->name, (int)r->m.target.n,
+			    r->m.target.p);
+			return unreachable(r);
+		}
+		tried[i] = 1;
+		m = &bl->members[i];
+		n = snprintf(url, sizeof(url), "%s%s", m->name, pp->lbpath);
+		if (n < 0 || (size_t)n >= sizeof(url) ||
+		    parse_backend(url, &b) == -1 || backend_tls(r, &b) == -1) {
+			balancer_done(bl, i, ws, 0, 0);
+			return send_error(r, 500, NULL);
+		}
+		/* the member's own settings, the ProxyPass line's others */
+		mpp = *pp;
+		mpp.url = url;
+		mpp.retry = m->retry;
+		mpp.timeout = m->timeout;
+		mpp.connectiontimeout = m->connectiontimeout;
+		mpp.ttl = m->ttl;
+		mpp.disablereuse = m->disablereuse;
+		mpp.keepalive = m->keepalive;
+		r->lbtry = attempts < bl->maxattempts;
+		r->lbtimeout = r->answered = 0;
+		in0 = r->c->in;
+		out0 = r->c->out;
+		rc = try_backend(r, &mpp, &b, matched);
+		balancer_done(bl, i, ws, r->c->in - in0, r->c->out - out0);
+		if (rc == TRY_DOWN || (rc == TRY_NEXT && r->lbtimeout &&
+		    bl->failontimeout))
+			balancer_fail(bl, i);
+		if (rc == TRY_DOWN || rc == TRY_NEXT) {
+			if (attempts++ < bl->maxattempts)
+				continue;
+			return rc == TRY_DOWN ? unreachable(r) :
+			    send_error(r, 502, NULL);
+		}
+		if (r->status > 0 && balancer_status_match(bl, r->status)) {
+			log_msg(GW_LOG_ERR, "proxy: %s: member %s answered "
+			    "%d (failonstatus)", bl->name, m->url, r->status);
+			balancer_fail(bl, i);
+		} else if (r->answered)
+			balancer_ok(bl, i);
+		if (r->lbtimeout && bl->failontimeout)
+			balancer_fail(bl, i);
+		return rc;
+	}
+}
+
 static int
 to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 {
 	struct backend	 b;
-	struct ssl_st	*ssl;
-	char		 url[8192], why[512];
-	int		 fd, reused, ms, attempt, rc, refetched = 0;
-	enum fwd	 f;
+	char		 url[8192];
+	int		 rc;
 
-	if (parse_backend(pp->url, &b) == -1 ||
+	if (pp->balancer == NULL && (parse_backend(pp->url, &b) == -1 ||
 	    (strcasecmp(b.scheme, "http") != 0 &&
-	    strcasecmp(b.scheme, "https") != 0)) {
+	    strcasecmp(b.scheme, "https") != 0))) {
 		log_msg(GW_LOG_ERR, "proxy: cannot use backend %s (only "
-		    "http:// and https:// in this release)", pp->url);
+		    "http://, https:// and balancer:// in this release)",
+		    pp->url);
 		return send_error(r, 500, NULL);
 	}
-	if (backend_tls(r, &b) == -1)
+	if (pp->balancer == NULL && backend_tls(r, &b) == -1)
 		return send_error(r, 500, NULL);
 	(void)snprintf(url, sizeof(url), "%s%s", pp->url, r->path + matched);
 	if (!access_ok(r, url))
@@ -2739,58 +2944,24 @@ to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 		r->keepalive = 0;
 		return -1;
 	}
+	if (pp->balancer != NULL)
+		return to_balancer(r, pp, matched);
 	if (health_in_error(b.hostport)) {
 		log_msg(GW_LOG_INFO, "proxy: backend %s is in error state",
 		    b.hostport);
-		if (serve_stale(r, &rc))
-			return rc;
-		return send_error(r, 503, NULL);
+		return unreachable(r);
 	}
-	ms = pp->connectiontimeout > 0 ? pp->connectiontimeout :
-	    (pp->timeout > 0 ? pp->timeout : r->cfg->timeout) * 1000;
-	for (attempt = 0; attempt < 2; attempt++) {
-		reused = 0;
-		ssl = NULL;
-		fd = pp->disablereuse ? -1 : pool_get(b.key,
-		    pp->ttl > 0 ? pp->ttl : 0);
-		if (fd >= 0) {
-			reused = 1;
-			ssl = px.pool_ssl;
-		} else if ((fd = backend_connect(r, &b, ms, pp->keepalive)) ==
-		    -1) {
-			log_errno(GW_LOG_ERR, "proxy: cannot connect to "
-			    "backend %s", b.hostport);
-			if (pp->retry > 0)
-				health_set_error(b.hostport, pp->retry);
-			if (serve_stale(r, &rc))
-				return rc;
-			return send_error(r, 503, NULL);
-		} else if (b.tls && tls_connect(r->cfg, r->vhost, fd, b.name,
-		    b.key, ms, r->stop, &ssl, why, sizeof(why)) == -1) {
-			/* Apache: 502, the reason in the error log */
-			log_msg(GW_LOG_ERR, "proxy: TLS to backend %s (%s): %s",
-			    b.hostport, b.name, why);
-			(void)close(fd);
-			return send_error(r, 502, NULL);
-		}
-		f = forward(r, pp, &b, matched, fd, ssl, reused);
-		if (f == FWD_RETRY)
-			continue;
-		if (f == FWD_REFETCH && !refetched) {
-			refetched = 1;	/* once, and not a retry */
-			attempt--;
-			continue;
-		}
-		if (f == FWD_REFETCH)
-			f = FWD_CLOSE;
-		cache_after(r);
-		if (f == FWD_DONE)
-			health_clear(b.hostport);
-		return f == FWD_DONE ? 0 : -1;
+	r->lbtry = 0;
+	r->answered = 0;
+	rc = try_backend(r, pp, &b, matched);
+	if (rc == TRY_DOWN) {
+		if (pp->retry > 0)
+			health_set_error(b.hostport, pp->retry);
+		return unreachable(r);
 	}
-	if (serve_stale(r, &rc))
-		return rc;
-	return send_error(r, 502, NULL);
+	if (r->answered)
+		health_clear(b.hostport);
+	return rc;
 }
 
 /* proxy_to - to_origin, then a stored response held for it is let go. */

@@ -358,8 +358,14 @@ read_resp(struct client *c, struct resp *r, int head_request)
 int
 origin_start(struct proc *o, const char *dir, const char *name)
 {
+	return origin_start_at(o, dir, name, 0);
+}
+
+int
+origin_start_at(struct proc *o, const char *dir, const char *name, int port)
+{
 	const char	*key = "listening on 127.0.0.1:";
-	char		*s, *p;
+	char		*s, *p, addr[32];
 	pid_t		 parent = getpid(), pid;
 	int		 fd, tries;
 
@@ -378,7 +384,8 @@ origin_start(struct proc *o, const char *dir, const char *name)
 			(void)dup2(fd, STDOUT_FILENO);
 			(void)dup2(fd, STDERR_FILENO);
 		}
-		execl(GW_TEST_ORIGIN, "origin", "-v", "-l", "127.0.0.1:0",
+		(void)snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+		execl(GW_TEST_ORIGIN, "origin", "-v", "-l", addr,
 		    (char *)NULL);
 		_exit(127);
 	}

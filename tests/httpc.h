@@ -44,6 +44,9 @@ int	write_all(int fd, const void *, size_t);
 /* origin_start - tests/origin -v on an ephemeral port, its output in
  * dir/name.log; 0 once it listens, -1 (the caller fails the test). */
 int	origin_start(struct proc *, const char *dir, const char *name);
+/* origin_start_at - the same on a given port (0: ephemeral). */
+int	origin_start_at(struct proc *, const char *dir, const char *name,
+	    int port);
 /* origin_ask_count - the origin's /count, asked directly; -1 on error. */
 long	origin_ask_count(const struct proc *);
 /* proc_stop - sig to p, SIGKILL if it lingers 5 s, reaped; pid 0. */
