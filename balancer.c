@@ -435,7 +435,8 @@ use(struct gw_parse *p, const struct gw_vhost *v, struct gw_proxypass *pp)
 		return;
 	}
 	for (pr = pp->params; pr != NULL; pr = pr->next)
-		if ((e = bal_param(p, pp->balancer, pr)) != NULL)
+		if (strcmp(pr->key, "upgrade") != 0 &&	/* the line's own */
+		    (e = bal_param(p, pp->balancer, pr)) != NULL)
 			conf_error_at(p, pp->file, pp->line, "ProxyPass %s: %s",
 			    pp->url, e);
 }

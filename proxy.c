@@ -163,6 +163,9 @@ struct req {
 	int			 lbtry;		/* another member may take it */
 	int			 lbtimeout;	/* no answer in time */
 	int			 answered;	/* the backend's answer went */
+	/* BALANCER_* for the access log (%{NAME}e), as Apache sets them */
+	char			 lbenv[5][320];
+	const char		*lbenvp[6];
 };
 
 static int	send_error(struct req *, int, const char *);
@@ -2834,6 +2837,28 @@ sticky_route(const struct req *r, const struct gw_balancer *bl, char *out,
 	    r->query != NULL ? r->qlen : 0, v, n, nc, out, cap);
 }
 
+/* lb_env - the BALANCER_* variables of r, member m, session route rt. */
+static void
+lb_env(struct req *r, const struct gw_balancer *bl, const struct gw_bmember *m,
+    const char *rt)
+{
+	int	n = 0;
+
+#define LB_ENV(...) (void)snprintf(r->lbenv[n], sizeof(r->lbenv[0]), \
+	    __VA_ARGS__), r->lbenvp[n] = r->lbenv[n], n++
+	LB_ENV("BALANCER_NAME=%s", bl->name);
+	LB_ENV("BALANCER_WORKER_NAME=%s", m->name);
+	if (m->route != NULL)
+		LB_ENV("BALANCER_WORKER_ROUTE=%s", m->route);
+	if (rt != NULL)
+		LB_ENV("BALANCER_SESSION_ROUTE=%s", rt);
+	if (bl->sticky_cookie != NULL && (rt == NULL || m->route == NULL ||
+	    strcmp(rt, m->route) != 0))
+		LB_ENV("BALANCER_ROUTE_CHANGED=1");
+#undef LB_ENV
+	r->lbenvp[n] = NULL;
+}
+
 /*
  * to_balancer - r to a member of pp's balancer: chosen by the lbmethod
  * (or the session's route), and on to another one while a member
@@ -2866,6 +2891,7 @@ to_balancer(struct req *r, const struct gw_proxypass *pp, size_t matched)
 		}
 		tried[i] = 1;
 		m = &bl->members[i];
+		lb_env(r, bl, m, rt);
 		n = snprintf(url, sizeof(url), "%s%s", m->name, pp->lbpath);
 		if (n < 0 || (size_t)n >= sizeof(url) ||
 		    parse_backend(url, &b) == -1 || backend_tls(r, &b) == -1) {
@@ -3370,6 +3396,7 @@ log_request(struct req *r, int parsed, unsigned nreq, int aborted)
 	rec.keepalive_n = nreq > 0 ? nreq - 1 : 0;
 	rec.conn_status = aborted ? 'X' : r->keepalive ? '+' : '-';
 	rec.ctype = r->resp == NULL ? r->ctype : NULL;
+	rec.env = r->lbenvp[0] != NULL ? r->lbenvp : NULL;
 	accesslog_request(&rec);
 }
 
@@ -3422,6 +3449,7 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		r->secure = c.ssl != NULL;	/* also in a bg_refresh */
 		r->cstale = r->creval = r->csie = r->clocked = 0;
 		r->xcache = r->xdetail = NULL;
+		r->lbenvp[0] = NULL;
 		r->in_start = c.in;
 		c.out = 0;
 		if (w->sb != NULL)

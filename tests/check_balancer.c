@@ -480,6 +480,7 @@ START_TEST(test_conf_build)
 	    "</Proxy>\n"
 	    "ProxyPass /a/ balancer://main/x/ stickysession=J failonstatus=500,"
 	    "503 failontimeout=On\n"
+	    "ProxyPass /ws/ balancer://main/ upgrade=websocket\n"
 	    "<VirtualHost *>\n"
 	    "ServerName v\n"
 	    "ProxyPass /b/ balancer://main/\n"
@@ -515,6 +516,41 @@ START_TEST(test_conf_build)
 	/* a virtual host uses the main server's balancers */
 	ck_assert_ptr_eq(c->vhosts->proxypass->balancer, b);
 	conf_free(c);
+}
+END_TEST
+
+/* The commented balancer in the sample gateway.conf is a good one. */
+START_TEST(test_sample_balancer)
+{
+	char		*sample, *from, *to, *text, *o;
+	const char	*begin = "#<Proxy balancer://app>";
+	const char	*end = "#ProxyPassReverse / balancer://app/\n";
+	struct gw_config *c;
+
+	sample = gwt_read_file(GW_TEST_SRCDIR "/gateway.conf");
+	ck_assert_ptr_nonnull(sample);
+	from = strstr(sample, begin);
+	ck_assert_ptr_nonnull(from);
+	to = strstr(from, end);
+	ck_assert_ptr_nonnull(to);
+	to += strlen(end);
+	/* back to the start of the line, then each line without its '#' */
+	while (from > sample && from[-1] != '\n')
+		from--;
+	text = o = calloc(1, (size_t)(to - from) + 1);
+	ck_assert_ptr_nonnull(text);
+	for (const char *p = from; p < to; p++) {
+		if (*p == '#' && (p == from || p[-1] == ' ' || p[-1] == '\n'))
+			continue;
+		*o++ = *p;
+	}
+	c = good(text);
+	ck_assert_int_eq(c->balancers->nmembers, 3);
+	ck_assert_ptr_eq(c->main.proxypass->balancer, c->balancers);
+	ck_assert_str_eq(c->balancers->sticky_param, "jsessionid");
+	conf_free(c);
+	free(text);
+	free(sample);
 }
 END_TEST
 
@@ -729,13 +765,39 @@ START_TEST(test_it_distribution_shared)
 }
 END_TEST
 
+/* wait_text - until file path holds text; 1, or 0 after GWT_WAIT s. */
+static int
+wait_text(const char *path, const char *text)
+{
+	long long	 end = gwt_now_ms() + GWT_WAIT * 1000LL;
+	char		*s;
+	int		 found;
+
+	do {
+		s = gwt_read_file(path);
+		found = s != NULL && strstr(s, text) != NULL;
+		free(s);
+		if (found)
+			return 1;
+		(void)poll(NULL, 0, 20);
+	} while (gwt_now_ms() < end);
+	return 0;
+}
+
 START_TEST(test_it_sticky)
 {
-	start_gw(GW_BASE "<Proxy balancer://c>\n"
+	char	log[256], want[256];
+
+	(void)snprintf(log, sizeof(log), "%s/lb_log", S.dir);
+	start_gw(GW_BASE "LogFormat \"%%U %%{BALANCER_NAME}e "
+	    "%%{BALANCER_WORKER_NAME}e %%{BALANCER_WORKER_ROUTE}e "
+	    "%%{BALANCER_SESSION_ROUTE}e %%{BALANCER_ROUTE_CHANGED}e\" lb\n"
+	    "CustomLog %s lb\n"
+	    "<Proxy balancer://c>\n"
 	    "BalancerMember http://127.0.0.1:%d route=a\n"
 	    "BalancerMember http://127.0.0.1:%d route=b\n"
 	    "ProxySet stickysession=JSESSIONID|jsessionid\n"
-	    "</Proxy>\nProxyPass /app/ balancer://c/\n", A.port, B.port);
+	    "</Proxy>\nProxyPass /app/ balancer://c/\n", log, A.port, B.port);
 	get_ok(6, "/app/", "Cookie: JSESSIONID=s1.b\r\n");
 	na = count(&A);
 	nb = count(&B);
@@ -750,6 +812,13 @@ START_TEST(test_it_sticky)
 	get_ok(3, "/app/", "Cookie: JSESSIONID=s1.b\r\n");
 	na = count(&A);
 	REQUIRE(na == 8, "failover of a session: %ld, want 8", na);
+	/* the access log says who took what */
+	(void)snprintf(want, sizeof(want), "/app/ balancer://c "
+	    "http://127.0.0.1:%d b b -\n", B.port);
+	REQUIRE(wait_text(log, want), "not logged: %s", want);
+	(void)snprintf(want, sizeof(want), "/app/ balancer://c "
+	    "http://127.0.0.1:%d a b 1\n", A.port);
+	REQUIRE(wait_text(log, want), "not logged: %s", want);
 }
 END_TEST
 
@@ -1051,6 +1120,7 @@ balancer_suite(void)
 	tcase_add_test(tc, test_shared_state);
 	tcase_add_test(tc, test_conf_build);
 	tcase_add_test(tc, test_conf_errors);
+	tcase_add_test(tc, test_sample_balancer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("gateway");
