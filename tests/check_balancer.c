@@ -993,6 +993,62 @@ START_TEST(test_it_recovery)
 }
 END_TEST
 
+/*
+ * bybusyness across workers: while one worker waits on the first
+ * member (this test is that member, and holds the request), requests
+ * that other workers serve all go to the second.
+ */
+START_TEST(test_it_bybusyness_shared)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	struct client		 c;
+	struct resp		 r = { 0 };
+	struct pollfd		 pfd;
+	char			 buf[4096];
+	int			 lfd, fd;
+	static const char	 ans[] = "HTTP/1.1 200 OK\r\nContent-Length: "
+				    "4\r\nConnection: close\r\n\r\nheld";
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(lfd >= 0, "socket");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	REQUIRE(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    listen(lfd, 4) == 0 && getsockname(lfd, (struct sockaddr *)&sin,
+	    &sl) == 0, "listen");
+	start_gw(GW_BASE "<Proxy balancer://c>\n"
+	    "ProxySet lbmethod=bybusyness\n"
+	    "BalancerMember http://127.0.0.1:%d\n"
+	    "BalancerMember http://127.0.0.1:%d\n"
+	    "</Proxy>\nProxyPass /app/ balancer://c/\n",
+	    ntohs(sin.sin_port), A.port);
+	REQUIRE(httpc_open(&c, S.hosts[0], S.ports[0]) == 0, "connect");
+	REQUIRE(cl_sends(&c, "GET /app/ HTTP/1.1\r\nHost: t\r\n\r\n") == 0,
+	    "send");
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	REQUIRE(poll(&pfd, 1, GWT_WAIT * 1000) == 1, "the first member was "
+	    "not asked");
+	REQUIRE((fd = accept(lfd, NULL, NULL)) >= 0, "accept");
+	pfd.fd = fd;
+	REQUIRE(poll(&pfd, 1, GWT_WAIT * 1000) == 1 && read(fd, buf,
+	    sizeof(buf)) > 0, "no request head");
+	/* one busy on the first member: the others go to the second */
+	get_ok(4, "/app/", NULL);
+	na = count(&A);
+	REQUIRE(na == 4, "the second member served %ld of 4", na);
+	REQUIRE(write_all(fd, ans, sizeof(ans) - 1) == 0, "answer");
+	(void)close(fd);
+	(void)close(lfd);
+	REQUIRE(read_resp(&c, &r, 0) == 0 && r.status == 200 &&
+	    strcmp(r.body, "held") == 0, "the held request: %d", r.status);
+	cl_close(&c);
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_it_hot_standby)
 {
 	start_gw(GW_BASE "<Proxy balancer://c>\n"
@@ -1133,6 +1189,7 @@ balancer_suite(void)
 	tcase_add_test(tc, test_it_no_answer);
 	tcase_add_test(tc, test_it_all_down);
 	tcase_add_test(tc, test_it_recovery);
+	tcase_add_test(tc, test_it_bybusyness_shared);
 	tcase_add_test(tc, test_it_hot_standby);
 	tcase_add_test(tc, test_it_failonstatus);
 	tcase_add_test(tc, test_it_health_check);
