@@ -38,6 +38,7 @@
 #include "directives.h"
 #include "gatewayd.h"
 #include "log.h"
+#include "util.h"
 
 #define LB_BALANCERS	64
 #define LB_SLOTS	1024
@@ -604,21 +605,11 @@ state(void)
 	return shm;
 }
 
-static uint32_t
-hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 /* claim - the slot of key in a table of n, *fresh when it was free. */
 static int
 claim(char *base, size_t size, int n, const char *key, int *fresh)
 {
-	uint32_t	 h = hash(key);
+	uint32_t	 h = gw_fnv1a(key);
 	char		*k;
 
 	*fresh = 0;
@@ -1092,16 +1083,6 @@ balancer_hc_wanted(const struct gw_config *c)
 	return 0;
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* hc_connect - a connection to the member's host within ms, or -1. */
 static int
 hc_connect(const struct gw_bmember *m, int ms, volatile sig_atomic_t *stop,
@@ -1220,7 +1201,7 @@ balancer_hc_tick(const struct gw_config *c, volatile sig_atomic_t *stop)
 {
 	static long long	 due[LB_SLOTS];
 	const struct gw_balancer *b;
-	long long		 now = mono_ms(), next = now + 1000;
+	long long		 now = gw_mono_ms(), next = now + 1000;
 	int			 ms;
 
 	for (b = c->balancers; b != NULL && !*stop; b = b->next)
@@ -1236,7 +1217,7 @@ balancer_hc_tick(const struct gw_config *c, volatile sig_atomic_t *stop)
 				if (ms > m->hcinterval * 1000)
 					ms = m->hcinterval * 1000;
 				hc_record(b, i, hc_check(m, ms, stop));
-				now = mono_ms();
+				now = gw_mono_ms();
 				due[m->slot] = now + m->hcinterval * 1000LL;
 			}
 			if (due[m->slot] < next)

@@ -31,6 +31,7 @@
 #include "cache_db.h"
 #include "cache_mem.h"
 #include "log.h"
+#include "util.h"
 #include "worker.h"
 
 #define CACHE_ROOTS_MAX	64
@@ -407,16 +408,6 @@ cache_master_failchk(void)
 		cache_mem_master_failchk();
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static long long	rebuilt_at;	/* mono_ms of the last rebuild, 0 */
 
 int
@@ -434,7 +425,7 @@ cache_master_rebuild_due(void)
 	if (!cache_master_dead())
 		return 0;
 	return rebuilt_at == 0 ||
-	    mono_ms() - rebuilt_at >= CACHE_REBUILD_INTERVAL * 1000LL;
+	    gw_mono_ms() - rebuilt_at >= CACHE_REBUILD_INTERVAL * 1000LL;
 }
 
 /*
@@ -470,7 +461,7 @@ cache_master_rebuild(void)
 		log_msg(GW_LOG_NOTICE, "cache: the index under %s is open "
 		    "again after a rebuild at run time", cr->path);
 	}
-	rebuilt_at = mono_ms();
+	rebuilt_at = gw_mono_ms();
 	if (rebuilt_at == 0)
 		rebuilt_at = 1;
 }
@@ -556,7 +547,7 @@ cache_manager_run(pid_t master, const struct gw_config *cfg)
 	log_msg(GW_LOG_INFO, "cache: cache manager pid %ld started",
 	    (long)getpid());
 	while (!mgr_stop && getppid() == master) {
-		now = mono_ms();
+		now = gw_mono_ms();
 		for (i = 0; i < nroots && !mgr_stop; i++) {
 			if (!roots[i].master_ok)
 				continue;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "health.h"
+#include "util.h"
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -54,21 +55,11 @@ health_destroy(void)
 	shared = 0;
 }
 
-static uint32_t
-hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 /* find - the slot of key, claiming a free one when create is set. */
 static struct slot *
 find(const char *key, int create)
 {
-	uint32_t	 h = hash(key);
+	uint32_t	 h = gw_fnv1a(key);
 	struct slot	*s;
 
 	if (strlen(key) >= HEALTH_KEY)

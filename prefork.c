@@ -31,6 +31,7 @@
 #include "log.h"
 #include "prefork.h"
 #include "scoreboard.h"
+#include "util.h"
 #include "worker.h"
 
 /*
@@ -193,16 +194,6 @@ report_exit(struct gw_master *m, pid_t pid, int status, unsigned gen)
 #define MGR_YOUNG_MS	10000	/* died within this of its start: young */
 #define MGR_BACKOFF_MS	10000	/* start delay after young deaths */
 
-static long long
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* manager_child - the child side of the fork; never returns. */
 static void __attribute__((noreturn))
 manager_child(struct gw_master *m, pid_t master)
@@ -240,13 +231,13 @@ manager_spawn(struct gw_master *m)
 	if ((pid = fork()) == -1) {
 		log_errno(GW_LOG_ALERT, "fork: unable to fork the cache "
 		    "manager");
-		m->mgr_next = mono_ms() + 1000;
+		m->mgr_next = gw_mono_ms() + 1000;
 		return;
 	}
 	if (pid == 0)
 		manager_child(m, self);
 	m->cache_mgr = pid;
-	m->mgr_started = mono_ms();
+	m->mgr_started = gw_mono_ms();
 	m->mgr_stopping = 0;
 }
 
@@ -264,7 +255,7 @@ manager_signal(struct gw_master *m, int sig)
 static int
 manager_exited(struct gw_master *m, pid_t pid, int status)
 {
-	long long	 now = mono_ms();
+	long long	 now = gw_mono_ms();
 	int		 abnormal, sig;
 
 	abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
@@ -302,7 +293,7 @@ prefork_manager(struct gw_master *m)
 			manager_signal(m, SIGTERM);
 		return;
 	}
-	if (m->cache_mgr > 0 || mono_ms() < m->mgr_next)
+	if (m->cache_mgr > 0 || gw_mono_ms() < m->mgr_next)
 		return;
 	manager_spawn(m);
 }

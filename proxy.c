@@ -163,6 +163,9 @@ struct req {
 	int			 lbtry;		/* another member may take it */
 	int			 lbtimeout;	/* no answer in time */
 	int			 answered;	/* the backend's answer went */
+	const struct gw_balancer *lbb;		/* the member's balancer */
+	int			 lbi;		/* the member */
+	int			 lbfailed;	/* failonstatus matched */
 	/* BALANCER_* for the access log (%{NAME}e), as Apache sets them */
 	char			 lbenv[5][320];
 	const char		*lbenvp[6];
@@ -2652,6 +2655,15 @@ forward(struct req *r, const struct gw_proxypass *pp, const struct backend *b,
 		be_close(&be);
 		return FWD_CLOSE;
 	}
+	if (r->lbb != NULL && balancer_status_match(r->lbb, rm->status)) {
+		/* failonstatus: out before this answer is relayed, so that
+		   no request after it goes there */
+		log_msg(GW_LOG_ERR, "proxy: %s: member %s answered %d "
+		    "(failonstatus)", r->lbb->name, r->lbb->members[r->lbi].url,
+		    rm->status);
+		balancer_fail(r->lbb, r->lbi);
+		r->lbfailed = 1;
+	}
 	be.pin = rm->head_len;		/* the head stays for the log */
 	conn_consume(&be, rm->head_len);
 	if (r->cstale && r->creval && rm->status == 304 &&
@@ -2908,7 +2920,9 @@ to_balancer(struct req *r, const struct gw_proxypass *pp, size_t matched)
 		mpp.disablereuse = m->disablereuse;
 		mpp.keepalive = m->keepalive;
 		r->lbtry = attempts < bl->maxattempts;
-		r->lbtimeout = r->answered = 0;
+		r->lbtimeout = r->answered = r->lbfailed = 0;
+		r->lbb = bl;
+		r->lbi = i;
 		in0 = r->c->in;
 		out0 = r->c->out;
 		rc = try_backend(r, &mpp, &b, matched);
@@ -2922,11 +2936,7 @@ to_balancer(struct req *r, const struct gw_proxypass *pp, size_t matched)
 			return rc == TRY_DOWN ? unreachable(r) :
 			    send_error(r, 502, NULL);
 		}
-		if (r->status > 0 && balancer_status_match(bl, r->status)) {
-			log_msg(GW_LOG_ERR, "proxy: %s: member %s answered "
-			    "%d (failonstatus)", bl->name, m->url, r->status);
-			balancer_fail(bl, i);
-		} else if (r->answered)
+		if (r->answered && !r->lbfailed)
 			balancer_ok(bl, i);
 		if (r->lbtimeout && bl->failontimeout)
 			balancer_fail(bl, i);
@@ -2979,6 +2989,7 @@ to_origin(struct req *r, const struct gw_proxypass *pp, size_t matched)
 	}
 	r->lbtry = 0;
 	r->answered = 0;
+	r->lbb = NULL;
 	rc = try_backend(r, pp, &b, matched);
 	if (rc == TRY_DOWN) {
 		if (pp->retry > 0)
@@ -3450,6 +3461,7 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		r->cstale = r->creval = r->csie = r->clocked = 0;
 		r->xcache = r->xdetail = NULL;
 		r->lbenvp[0] = NULL;
+		r->lbb = NULL;
 		r->in_start = c.in;
 		c.out = 0;
 		if (w->sb != NULL)
