@@ -1107,6 +1107,50 @@ START_TEST(test_backend_verify)
 END_TEST
 
 /*
+ * A balancer with an https:// member: each request that reaches it is
+ * verified and named as for a plain https:// ProxyPass; the member that
+ * refuses connections (a bound socket that does not listen) is passed
+ * over without the client seeing it.
+ */
+START_TEST(test_backend_balancer)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	struct resp		 r;
+	int			 fd;
+
+	memset(&r, 0, sizeof(r));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ==
+	    0 && getsockname(fd, (struct sockaddr *)&sin, &sl) == 0,
+	    "cannot bind a refusing port");
+	be_start(fx.be_crt, fx.be_key, NULL);
+	start_gw("SSLProxyEngine on\nSSLProxyVerify require\n"
+	    "SSLProxyCACertificateFile \"%s\"\n"
+	    "<Proxy balancer://tls>\n"
+	    "  BalancerMember http://127.0.0.1:%d\n"
+	    "  BalancerMember https://localhost:%d/ hcmethod=TCP\n"
+	    "</Proxy>\n"
+	    "ProxyPass /b/ balancer://tls/\n", fx.ca, ntohs(sin.sin_port),
+	    B.port);
+	for (int i = 0; i < 3; i++) {
+		REQUIRE(ask_plain("any.gw", "/b/p", &r) == 0 &&
+		    r.status == 200, "request %d: %d", i, r.status);
+		REQUIRE(strstr(r.body, "sni=localhost\n") != NULL &&
+		    strstr(r.body, "line=GET /p HTTP/1.1\n") != NULL,
+		    "request %d:\n%s", i, r.body);
+	}
+	(void)close(fd);
+	resp_free(&r);
+	REQUIRE(gwt_log_count(&S, "is in error state") == 1, "the refusing "
+	    "member was not put in error state once");
+}
+END_TEST
+
+/*
  * SSLProxyVerify none and optional_no_ca forgive an unknown CA when the
  * name fits; require does not.
  */
@@ -1393,6 +1437,7 @@ tls_suite(void)
 	tcase_add_test(tc, test_cache_over_tls);
 	tcase_add_test(tc, test_backend_verify);
 	tcase_add_test(tc, test_backend_verify_none);
+	tcase_add_test(tc, test_backend_balancer);
 	tcase_add_test(tc, test_backend_client_cert);
 	tcase_add_test(tc, test_backend_client_cert_missing);
 	tcase_add_test(tc, test_backend_pool_and_resume);
