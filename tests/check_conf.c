@@ -792,19 +792,29 @@ START_TEST(test_table_sorted_and_found)
 }
 END_TEST
 
+/* slurp - a whole file, NUL-ended (malloc), or the test fails. */
+static char *
+slurp(const char *path)
+{
+	char	*text = NULL;
+	size_t	 len = 0;
+	FILE	*f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_gt(getdelim(&text, &len, '\0', f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
 /* Every directive and section has its entry in gateway.conf(5). */
 START_TEST(test_man_page_covers_table)
 {
 	const struct gw_directive	*t;
 	const char			*s;
-	char				*page = NULL, want[128];
-	size_t				 n, len = 0;
-	FILE				*f;
+	char				*page, want[128];
+	size_t				 n;
 
-	f = fopen(GW_TEST_SRCDIR "/man/gateway.conf.5", "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_gt(getdelim(&page, &len, '\0', f), 0);
-	ck_assert_int_eq(fclose(f), 0);
+	page = slurp(GW_TEST_SRCDIR "/man/gateway.conf.5");
 	t = directives_table(&n);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(want, sizeof(want), "\n.It Ic %s ", t[i].name);
@@ -1409,6 +1419,64 @@ tls_setup(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/*
+ * Every configuration in gateway.conf(5)'s EXAMPLES (the literal blocks
+ * that start with Listen) loads without an error, with its certificate
+ * and key files replaced by the test's own.
+ */
+START_TEST(test_man_examples)
+{
+	char		*man, *p, *end, *block, *o, *text;
+	int		 n, seen = 0;
+	struct gw_config *c;
+	static const struct {
+		const char	*from;
+		int		 key;
+	} files[] = {
+		{ "/etc/ssl/certs/www.example.com.pem", 0 },
+		{ "/etc/ssl/private/www.example.com.key", 1 },
+	};
+
+	tls_setup();
+	man = slurp(GW_TEST_SRCDIR "/man/gateway.conf.5");
+	ck_assert_ptr_nonnull(p = strstr(man, "\n.Sh EXAMPLES\n"));
+	ck_assert_ptr_nonnull(end = strstr(p, "\n.Sh SEE ALSO\n"));
+	while ((p = strstr(p, ".Bd -literal -offset indent\nListen ")) !=
+	    NULL && p < end) {
+		p = strchr(p, '\n') + 1;
+		block = strndup(p, (size_t)(strstr(p, "\n.Ed\n") - p + 1));
+		ck_assert_ptr_nonnull(block);
+		/* the file names, made real */
+		text = calloc(1, strlen(block) + 4096);
+		ck_assert_ptr_nonnull(text);
+		o = text;
+		for (const char *q = block; *q != '\0'; ) {
+			size_t i;
+
+			for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+				if (strncmp(q, files[i].from,
+				    strlen(files[i].from)) == 0)
+					break;
+			if (i < sizeof(files) / sizeof(files[0])) {
+				o += sprintf(o, "%s", files[i].key ? fx.a_key :
+				    fx.a_crt);
+				q += strlen(files[i].from);
+			} else
+				*o++ = *q++;
+		}
+		c = load(text, &n);
+		ck_assert_msg(c != NULL && n == 0, "example %d: %s\n%s", seen,
+		    errs, text);
+		conf_free(c);
+		free(text);
+		free(block);
+		seen++;
+	}
+	ck_assert_int_ge(seen, 3);
+	free(man);
+}
+END_TEST
+
 START_TEST(test_tls_bad)
 {
 	char	 text[1024];
@@ -1654,6 +1722,7 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_tls_bad, 0,
 	    sizeof(tls_bad) / sizeof(tls_bad[0]));
 	tcase_add_test(tc, test_tls_all_errors);
+	tcase_add_test(tc, test_man_examples);
 	tcase_add_test(tc, test_tls_inherited_once);
 	tcase_add_test(tc, test_tls_warnings);
 	tcase_add_test(tc, test_tls_settings);
