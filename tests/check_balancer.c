@@ -874,6 +874,15 @@ START_TEST(test_it_failover)
 	REQUIRE(na == 10, "A served %ld of 10", na);
 	REQUIRE(gwt_log_count(&S, "is in error state") == 1, "the member "
 	    "was not put in error state once (it stays out)");
+	/* a graceful restart keeps what the members' state says */
+	REQUIRE(kill(S.pid, SIGUSR1) == 0, "kill");
+	REQUIRE(gwt_wait_log(&S, "resuming normal operations", 2, GWT_WAIT)
+	    == 0, "no restart");
+	get_ok(4, "/app/", NULL);
+	na = count(&A);
+	REQUIRE(na == 14, "A served %ld of 14", na);
+	REQUIRE(gwt_log_count(&S, "is in error state") == 1, "the member "
+	    "in error was tried again after the restart");
 }
 END_TEST
 
