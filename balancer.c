@@ -643,10 +643,6 @@ balancer_attach(struct gw_config *c)
 	for (b = c->balancers; b != NULL; b = b->next) {
 		b->slot = claim((char *)s->b, sizeof(s->b[0]), LB_BALANCERS,
 		    b->name, &fresh);
-		if (b->slot == -1)
-			log_msg(GW_LOG_WARN, "balancer: no room for %s in the "
-			    "shared table: its members are not shared by "
-			    "the workers", b->name);
 		for (int i = 0; i < b->nmembers; i++) {
 			struct gw_bmember *m = &b->members[i];
 
@@ -654,6 +650,15 @@ balancer_attach(struct gw_config *c)
 			    m->name);
 			m->slot = b->slot == -1 ? -1 : claim((char *)s->m,
 			    sizeof(s->m[0]), LB_SLOTS, key, &fresh);
+			if (m->slot == -1 && b->priv == NULL) {
+				/* this process's own, then each worker's */
+				b->priv = arena_alloc(c->arena,
+				    (size_t)b->nmembers *
+				    sizeof(struct lb_mshm));
+				log_msg(GW_LOG_WARN, "balancer: no room for "
+				    "%s in the shared table: each worker "
+				    "keeps its own state of it", key);
+			}
 			if (m->slot == -1)
 				continue;
 			if (fresh && (m->flags & GW_BM_ERROR))
@@ -676,16 +681,17 @@ balancer_worker_gone(int ws)
 }
 
 /* A member without a shared slot (table full) keeps a private one. */
-static struct lb_mshm	 orphan[LB_MEMBERS_MAX];
-
 static struct lb_mshm *
 mstate(const struct gw_balancer *b, int i)
 {
-	int	 slot = b->members[i].slot;
+	static struct lb_mshm	 none;
+	int			 slot = b->members[i].slot;
 
 	if (slot >= 0 && state() != NULL)
 		return &shm->m[slot];
-	return &orphan[i];
+	if (b->priv != NULL)
+		return &((struct lb_mshm *)b->priv)[i];
+	return &none;		/* never attached: a unit test's mistake */
 }
 
 static int
@@ -1142,8 +1148,8 @@ hc_check(const struct gw_bmember *m, int ms, volatile sig_atomic_t *stop)
 	struct gw_conn	 c;
 	char		 hostport[300], req[1024], buf[512];
 	const char	*path, *nl;
-	ssize_t		 n;
-	int		 fd, len, ok = 0, st;
+	long long	 end = gw_mono_ms() + ms;
+	int		 fd, len, ok = 0, st, left;
 
 	if ((fd = hc_connect(m, ms, stop, hostport, sizeof(hostport),
 	    &path)) == -1)
@@ -1160,9 +1166,12 @@ hc_check(const struct gw_bmember *m, int ms, volatile sig_atomic_t *stop)
 	    *path == '\0' ? "/" : "", hostport);
 	if (len > 0 && (size_t)len < sizeof(req) &&
 	    conn_write(&c, req, (size_t)len, ms) == 0) {
+		/* one deadline for the whole status line, however it
+		   trickles in */
 		while ((nl = memchr(c.buf + c.start, '\n', conn_pending(&c)))
 		    == NULL && conn_pending(&c) < c.cap &&
-		    (n = conn_fill(&c, ms)) > 0)
+		    (left = (int)(end - gw_mono_ms())) > 0 &&
+		    conn_fill(&c, left) > 0)
 			;
 		nl = memchr(c.buf + c.start, '\n', conn_pending(&c));
 		if (nl != NULL && sscanf(c.buf + c.start, "HTTP/1.%*1[01] "

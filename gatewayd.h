@@ -201,6 +201,8 @@ struct gw_balancer {
 	int			 nmembers;
 	struct gw_bmember	*members;	/* [nmembers] */
 	int			 slot;		/* shared state, -1: none */
+	void			*priv;		/* state of members without
+						   a shared slot (balancer.c) */
 };
 
 /*

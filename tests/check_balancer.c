@@ -467,6 +467,38 @@ START_TEST(test_shared_state)
 }
 END_TEST
 
+/* More balancers than the shared table holds: the rest still work,
+   each with state of its own. */
+START_TEST(test_table_full)
+{
+	char			*text = malloc(70 * 128), *o = text;
+	struct gw_config	*c;
+	const struct gw_balancer *b;
+	int			 n = 0, own = 0;
+	char			 seq[8];
+
+	ck_assert_ptr_nonnull(text);
+	for (int i = 0; i < 70; i++)
+		o += sprintf(o, "<Proxy balancer://b%d>\nBalancerMember "
+		    "http://127.0.0.1:1\nBalancerMember http://127.0.0.1:2\n"
+		    "</Proxy>\n", i);
+	c = good(text);
+	for (b = c->balancers; b != NULL; b = b->next, n++) {
+		if (b->members[0].slot == -1)
+			own++;
+		picks(b, 4, seq);
+		ck_assert_str_eq(seq, "ABAB");
+		balancer_fail(b, 0);
+		picks(b, 2, seq);
+		ck_assert_str_eq(seq, "BB");
+	}
+	ck_assert_int_eq(n, 70);
+	ck_assert_int_eq(own, 70 - 64);
+	conf_free(c);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_conf_build)
 {
 	struct gw_config	*c;
@@ -1198,6 +1230,7 @@ balancer_suite(void)
 	tcase_add_test(tc, test_sticky_select);
 	tcase_add_test(tc, test_shared_state);
 	tcase_add_test(tc, test_conf_build);
+	tcase_add_test(tc, test_table_full);
 	tcase_add_test(tc, test_conf_errors);
 	tcase_add_test(tc, test_sample_balancer);
 	suite_add_tcase(s, tc);
