@@ -497,6 +497,8 @@ START_TEST(test_layout)
 	sfmt(want, sizeof(want), "PidFile %s/var/run/gatewayd.pid",
 	    prefix);
 	REQUIRE(contains(path, want), "no \"%s\" in %s", want, path);
+	sfmt(want, sizeof(want), "ServerRoot \"%s/etc/gatewayd\"", prefix);
+	REQUIRE(contains(path, want), "no \"%s\" in %s", want, path);
 	sfmt(want, sizeof(want), "CacheRoot %s/var/cache/gatewayd",
 	    prefix);
 	REQUIRE(contains(path, want), "no \"%s\" in %s", want, path);
