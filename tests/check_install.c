@@ -715,6 +715,7 @@ START_TEST(test_initd_broken_config)
 	REQUIRE(initd_cmd("restart") != 0, "restart not refused: %s", out);
 	REQUIRE(strstr(out, where) != NULL, "restart: no %s in: %s", where,
 	    out);
+	REQUIRE(gwt_alive((pid_t)pid), "restart stopped the running gatewayd");
 	REQUIRE(initd_cmd("reload") != 0, "reload not refused: %s", out);
 	REQUIRE(strstr(out, where) != NULL, "reload: no %s in: %s", where,
 	    out);
@@ -932,6 +933,7 @@ START_TEST(test_ctl_broken_config)
 	REQUIRE(ctl_cmd("restart") != 0, "restart not refused: %s", out);
 	REQUIRE(strstr(out, where) != NULL, "restart: no %s in %s", where,
 	    out);
+	REQUIRE(gwt_alive((pid_t)pid), "restart stopped the running gatewayd");
 	REQUIRE(gwt_read_pidfile(&S) == pid && gwt_alive((pid_t)pid),
 	    "the running gatewayd went");
 	REQUIRE(gwt_log_count(&S, "resuming normal operations") == 1,
