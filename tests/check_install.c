@@ -1108,7 +1108,7 @@ END_TEST
 
 START_TEST(test_uninstall_keeps_config)
 {
-	char	 p2[PATH_MAX], conf[PATH_MAX], *buf, *s;
+	char	 p2[PATH_MAX], conf[PATH_MAX], def[PATH_MAX], *buf, *s;
 	size_t	 len;
 
 	sfmt(p2, sizeof(p2), "%s/inst2", S.dir);
@@ -1122,9 +1122,13 @@ START_TEST(test_uninstall_keeps_config)
 	free(s);
 	REQUIRE(gwt_write_file(conf, buf) == 0, "write %s", conf);
 	free(buf);
+	sfmt(def, sizeof(def), "%s/etc/default/gatewayd", p2);
+	REQUIRE(gwt_write_file(def, "GATEWAYD_ARGS=\"-D mine\"\n") == 0,
+	    "write %s", def);
 	/* again: the changed gateway.conf stays, the new one beside it */
 	REQUIRE(make_install("install", p2) == 0, "make install: %s", out);
 	REQUIRE(contains(conf, "# mine\n"), "install overwrote %s", conf);
+	REQUIRE(contains(def, "-D mine"), "install overwrote %s", def);
 	REQUIRE(exists(p2, "/etc/gatewayd/gateway.conf.dist"),
 	    "no gateway.conf.dist");
 	REQUIRE(make_install("uninstall", p2) == 0, "uninstall: %s", out);
@@ -1132,8 +1136,9 @@ START_TEST(test_uninstall_keeps_config)
 	    conf);
 	REQUIRE(!exists(p2, "/etc/gatewayd/gateway.conf.dist"),
 	    "gateway.conf.dist left");
-	REQUIRE(!exists(p2, "/etc/default/gatewayd") &&
-	    !exists(p2, "/etc/logrotate.d/gatewayd") &&
+	REQUIRE(contains(def, "-D mine"), "uninstall removed changed %s",
+	    def);
+	REQUIRE(!exists(p2, "/etc/logrotate.d/gatewayd") &&
 	    !exists(p2, "/etc/init.d/gatewayd") &&
 	    !exists(p2, "/sbin/gatewayctl") &&
 	    !exists(p2, "/sbin/gatewayd") &&
