@@ -40,7 +40,7 @@
 #include "scoreboard.h"
 #include "worker.h"
 
-#define DEFAULT_CONFIG	GW_SYSCONFDIR "/gateway.conf"
+#define DEFAULT_CONFIG	GW_SYSCONFDIR "/gatewayd/gateway.conf"
 #define PIDFILE_MAX	32
 
 /* The command line. */

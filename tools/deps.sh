@@ -7,8 +7,11 @@
 # usage: tools/deps.sh [package ...]	(extra packages to make sure of)
 
 # build: compiler, autotools; libraries: OpenSSL, Berkeley DB 5.3, Check;
-# curl: the demo waits for the gateway with it.
+# curl: the demo waits for the gateway with it; tests/check_install also
+# needs wget (gatewayctl status without curl), dash (the scripts are
+# POSIX sh) and mandoc (lints the manual pages).
 PKGS="build-essential autoconf automake pkg-config libssl-dev libdb-dev check curl"
+PKGS="$PKGS wget dash mandoc"
 PKGS="$PKGS $*"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
