@@ -603,6 +603,29 @@ root_db(struct cache_root *cr)
 	return cache_db_alive(cr->wdb) ? cr->wdb : NULL;
 }
 
+void
+cache_stats(void (*fn)(void *, const char *, int, uint64_t, uint64_t),
+    void *arg)
+{
+	struct cache_db_stats	 st;
+	struct cache_db		*db;
+	uint64_t		 n, b;
+	int			 ok;
+
+	for (int i = 0; i < nroots; i++) {
+		if (!roots[i].used || roots[i].is_mem)
+			continue;
+		db = root_db(&roots[i]);
+		ok = db != NULL && cache_db_stats(db, &st) == CACHE_DB_OK;
+		fn(arg, roots[i].path, ok, ok ? st.entries : 0,
+		    ok ? st.bytes : 0);
+	}
+	if (mem_open) {
+		ok = cache_mem_stats(&n, &b) == 0;
+		fn(arg, "memory", ok, ok ? n : 0, ok ? b : 0);
+	}
+}
+
 struct cache_root *
 cache_root_mem(void)
 {

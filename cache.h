@@ -86,6 +86,14 @@ void	cache_master_rebuild(void);
 int	cache_manager_wanted(void);
 void	cache_manager_run(pid_t master, const struct gw_config *);
 
+/*
+ * cache_stats - for the status page: fn(arg, where, ok, entries, bytes)
+ * for each cache in use: every CacheRoot (a walk of its index), then
+ * the memory store ("memory").  ok 0: it could not be counted.
+ */
+void	cache_stats(void (*fn)(void *, const char *, int, uint64_t,
+	    uint64_t), void *arg);
+
 /* cache_child - in a new worker: drop the master's handles (memory). */
 void	cache_child(void);
 

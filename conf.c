@@ -1140,6 +1140,7 @@ set_defaults(struct gw_config *c)
 	c->graceful_shutdown_timeout = 0;
 	c->timeout = 60;
 	c->keepalive = 1;
+	c->extended_status = 1;		/* Apache 2.4 with mod_status */
 	c->max_keepalive_requests = 100;
 	c->keepalive_timeout = 5;
 	c->limit_request_line = 8190;

@@ -631,6 +631,7 @@ restart(struct gw_master *m, const struct opts *o, int graceful)
 	apply_params(m, m->pp.server_limit);
 	m->generation++;
 	scoreboard_set_generation(m->sb, m->generation);
+	m->sb->restart_time = time(NULL);
 	if (graceful)
 		prefork_signal_all(m, SIGUSR1);	/* all of the old generation */
 	m->spawn_rate = 1;

@@ -418,6 +418,7 @@ struct gw_config {
 
 	struct tls_set		*tls;		/* TLS contexts (tls.c) */
 	struct gw_balancer	*balancers;	/* every one, file order */
+	int			 extended_status;	/* ExtendedStatus */
 
 	struct gw_vhost		 main;		/* main server */
 	struct gw_vhost		*vhosts;	/* <VirtualHost>s, file order */

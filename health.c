@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -94,6 +95,23 @@ health_set_error(const char *key, int seconds)
 
 	if (s != NULL)
 		STORE(&s->error_until, (long long)time(NULL) + seconds);
+}
+
+int
+health_entry(int i, char *key, size_t keylen, long long *left)
+{
+	struct slot	*s;
+	long long	 until;
+
+	if (i < 0 || i >= HEALTH_SLOTS)
+		return 0;
+	s = &table[i];
+	if (s->key[0] == '\0')
+		return 0;
+	(void)snprintf(key, keylen, "%s", s->key);
+	until = LOAD(&s->error_until) - (long long)time(NULL);
+	*left = until > 0 ? until : 0;
+	return 1;
 }
 
 void

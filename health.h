@@ -17,5 +17,11 @@ void	health_destroy(void);
 int	health_in_error(const char *key);
 void	health_set_error(const char *key, int seconds);
 void	health_clear(const char *key);
+/*
+ * health_entry - slot i (0 .. HEALTH_SLOTS-1) of the table, for the
+ * status page: 1 with its backend key and seconds of error state left
+ * (0: healthy), 0 for a free slot.
+ */
+int	health_entry(int i, char *key, size_t keylen, long long *left);
 
 #endif /* HEALTH_H */

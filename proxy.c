@@ -49,6 +49,7 @@
 #include "proxy.h"
 #include "rules.h"
 #include "scoreboard.h"
+#include "status.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -288,15 +289,30 @@ buf_add(char *buf, size_t cap, size_t *len, const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * count_request - the scoreboard's counts for one request answered:
+ * bytes sent for it, and what the cache did (the status page).  One
+ * writer per slot: plain increments.
+ */
 static void
 count_request(struct req *r, unsigned long long bytes)
 {
 	struct gw_worker *w = r->w;
+	struct sb_slot	 *s;
 
-	if (w->sb != NULL) {
-		w->sb->slots[w->slot].requests++;
-		w->sb->slots[w->slot].bytes += bytes;
-	}
+	if (w->sb == NULL)
+		return;
+	s = &w->sb->slots[w->slot];
+	s->requests++;
+	s->bytes += bytes;
+	if (r->xcache == NULL)
+		return;
+	if (strcmp(r->xcache, "HIT") == 0)
+		s->cache_hits++;
+	else if (strcmp(r->xcache, "MISS") == 0)
+		s->cache_misses++;
+	else
+		s->cache_revals++;
 }
 
 /*---------------------------------------------------------------------
@@ -724,6 +740,58 @@ send_error(struct req *r, int status, const char *extra)
 }
 
 /* serve_local - a request no ProxyPass forwards: a file, or 404. */
+/*
+ * serve_status - SetHandler server-status: the page, or with "auto" in
+ * the query its text form; "refresh=N" asks the browser to reload.
+ */
+static int
+serve_status(struct req *r)
+{
+	enum status_form form = STATUS_HTML;
+	char		*page = NULL, extra[64] = "", word[32];
+	const char	*q = r->query, *end, *host;
+	size_t		 len = 0, n;
+	FILE		*f;
+	int		 rc;
+
+	if (r->m.mcode != HTTP_M_GET && r->m.mcode != HTTP_M_HEAD)
+		return send_error(r, 405, "Allow: GET, HEAD\r\n");
+	for (end = q != NULL ? q + r->qlen : NULL; q != NULL && q < end;
+	    q += n + 1) {
+		n = strcspn(q, "&;");
+		if (q + n > end)
+			n = (size_t)(end - q);
+		if (n >= sizeof(word))
+			continue;
+		memcpy(word, q, n);
+		word[n] = '\0';
+		if (strcmp(word, "auto") == 0)
+			form = STATUS_AUTO;
+		else if (strncmp(word, "refresh=", 8) == 0 &&
+		    strspn(word + 8, "0123456789") == strlen(word + 8) &&
+		    word[8] != '\0' && strlen(word + 8) < 6)
+			(void)snprintf(extra, sizeof(extra), "Refresh: %s\r\n",
+			    word + 8);
+	}
+	host = r->vhost->server_name != NULL ? r->vhost->server_name :
+	    r->host[0] != '\0' ? r->host : r->cfg->main.server_name;
+	if ((f = open_memstream(&page, &len)) == NULL)
+		return send_error(r, 500, NULL);
+	rc = status_page(f, form, r->cfg, r->w->sb, host != NULL ? host :
+	    "");
+	if (fclose(f) != 0 || rc == -1) {
+		free(page);
+		return send_error(r, 500, NULL);
+	}
+	rc = send_head(r, 200, form == STATUS_AUTO ?
+	    "text/plain; charset=ISO-8859-1" : "text/html; charset=ISO-8859-1",
+	    (long long)len, extra[0] != '\0' ? extra : NULL);
+	if (rc == 0 && r->m.mcode != HTTP_M_HEAD)
+		rc = conn_write(r->c, page, len, timeout_ms(r->cfg));
+	free(page);
+	return rc;
+}
+
 static int
 serve_local(struct req *r)
 {
@@ -2923,7 +2991,8 @@ to_balancer(struct req *r, const struct gw_proxypass *pp, size_t matched)
 		r->lbtimeout = r->answered = r->lbfailed = 0;
 		r->lbb = bl;
 		r->lbi = i;
-		in0 = r->c->in;
+		/* the request head counts as sent to the first member */
+		in0 = attempts == 0 ? r->in_start : r->c->in;
 		out0 = r->c->out;
 		rc = try_backend(r, &mpp, &b, matched);
 		balancer_done(bl, i, ws, r->c->in - in0, r->c->out - out0);
@@ -3181,6 +3250,8 @@ handle(struct req *r)
 	    route.pp->url == NULL) {
 		if (!access_ok(r, NULL))
 			return send_error(r, 403, NULL) == 0 ? 0 : -1;
+		if (status_handler(r->cfg, r->vhost, r->path))
+			return serve_status(r) == 0 ? 0 : -1;
 		return serve_local(r) == 0 ? 0 : -1;
 	}
 	return proxy_to(r, route.pp, route.matched);
@@ -3409,6 +3480,7 @@ log_request(struct req *r, int parsed, unsigned nreq, int aborted)
 	rec.ctype = r->resp == NULL ? r->ctype : NULL;
 	rec.env = r->lbenvp[0] != NULL ? r->lbenvp : NULL;
 	accesslog_request(&rec);
+	count_request(r, r->c->out);	/* c.out starts at 0 a request */
 }
 
 void
@@ -3491,7 +3563,6 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		log_request(r, 1, nreq, st != 0 && r->keepalive);
 		if (st == 0 && r->bg_pp != NULL)
 			bg_refresh(r);
-		count_request(r, c.out);
 		c.pin = 0;
 		if (st != 0 || !r->keepalive)
 			goto linger;

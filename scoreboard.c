@@ -46,6 +46,7 @@ scoreboard_create(int nslots)
 	sb->generation = 0;
 	sb->nslots = nslots;
 	sb->maplen = len;
+	sb->start_time = sb->restart_time = time(NULL);
 	scoreboard_clear(sb);
 	return sb;
 }
@@ -110,7 +111,14 @@ scoreboard_claim(struct gw_scoreboard *sb, int i, unsigned gen)
 	struct sb_slot	*s = &sb->slots[i];
 
 	s->magic = SB_MAGIC;
+	sb->past.requests += s->requests;
+	sb->past.bytes += s->bytes;
+	sb->past.connections += s->connections;
+	sb->past.cache_hits += s->cache_hits;
+	sb->past.cache_misses += s->cache_misses;
+	sb->past.cache_revals += s->cache_revals;
 	s->requests = s->bytes = s->connections = 0;
+	s->cache_hits = s->cache_misses = s->cache_revals = 0;
 	STORE(&s->generation, gen);
 	STORE(&s->pid, (pid_t)0);
 	STORE(&s->state, (int)SB_STARTING);

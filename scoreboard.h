@@ -29,6 +29,9 @@ struct sb_slot {
 	unsigned long		 requests;
 	unsigned long		 bytes;
 	unsigned long		 connections;
+	unsigned long		 cache_hits;	/* X-Cache: HIT */
+	unsigned long		 cache_misses;	/* MISS */
+	unsigned long		 cache_revals;	/* REVALIDATE */
 	time_t			 since;		/* last state change */
 };
 
@@ -37,6 +40,11 @@ struct gw_scoreboard {
 	unsigned		 generation;	/* the master's current one */
 	int			 nslots;
 	size_t			 maplen;
+	time_t			 start_time;	/* the master's start */
+	time_t			 restart_time;	/* its last (re)start */
+	/* the counts of workers gone, added when their slot is reused,
+	   so that the server's totals only grow (the master writes) */
+	struct sb_slot		 past;
 	struct sb_slot		 slots[];
 };
 

@@ -554,6 +554,8 @@ END_TEST
 START_TEST(test_sample_starts)
 {
 	char		 cmd[2048], page[PATH_MAX], req[256], logf[PATH_MAX];
+	char		 env1[160];
+	const char	*env[2] = { env1, NULL };
 	struct gwt_resp	 r;
 	char		*want;
 	long		 pid;
@@ -594,6 +596,15 @@ START_TEST(test_sample_starts)
 	    "line in %s", logf);
 	REQUIRE(exists(prefix, "/var/cache/gatewayd/.index"),
 	    "no cache index under the installed CacheRoot");
+	/* the sample's status page, read by the installed gatewayctl */
+	sfmt(env1, sizeof(env1), "STATUSURL=http://127.0.0.1:%d/"
+	    "server-status", S.ports[0]);
+	REQUIRE(ctl_env("status", env) == 0 && strstr(out,
+	    "\nTotal Accesses: ") != NULL && strstr(out, "\nScoreboard: ") !=
+	    NULL, "gatewayctl status: %s", out);
+	REQUIRE(ctl_env("fullstatus", env) == 0 && strstr(out,
+	    "gatewayd status for www.example.com") != NULL &&
+	    strchr(out, '<') == NULL, "gatewayctl fullstatus: %s", out);
 	REQUIRE(initd_cmd("stop") == 0, "init stop: %s", out);
 	REQUIRE(gwt_wait_gone((pid_t)pid, GWT_WAIT) == 0, "still running");
 }
