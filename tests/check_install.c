@@ -1165,7 +1165,7 @@ END_TEST
 
 START_TEST(test_mandoc_lint)
 {
-	char		 path[PATH_MAX], dir[PATH_MAX], *line, *e;
+	char		 path[PATH_MAX], dir[PATH_MAX], *line, *e, *text;
 	const char	*mandoc = which("mandoc");
 	const char	*argv[4];
 	struct dirent	*de;
@@ -1186,6 +1186,12 @@ START_TEST(test_mandoc_lint)
 		    strchr("158", de->d_name[n - 1]) == NULL)
 			continue;
 		sfmt(path, sizeof(path), "%s/%s", dir, de->d_name);
+		/* every page shows how, and where to read on */
+		text = gwt_read_file(path);
+		REQUIRE(text != NULL && strstr(text, "\n.Sh EXAMPLES\n") !=
+		    NULL && strstr(text, "\n.Sh SEE ALSO\n") != NULL,
+		    "%s has no EXAMPLES or no SEE ALSO section", path);
+		free(text);
 		argv[2] = path;
 		(void)run(argv, NULL, out, sizeof(out));
 		pages++;
