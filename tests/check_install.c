@@ -87,12 +87,9 @@ static int
 run(const char *const *argv, const char *const *env, char *buf,
     size_t buflen)
 {
-	struct pollfd	 pfd;
 	long long	 end = gwt_now_ms() + RUN_WAIT * 1000LL;
-	size_t		 len = 0;
-	ssize_t		 n;
 	pid_t		 pid;
-	int		 p[2], status, ms, i, fd;
+	int		 p[2], i, fd;
 
 	buf[0] = '\0';
 	if (pipe(p) == -1 || (pid = fork()) == -1)
@@ -117,28 +114,7 @@ run(const char *const *argv, const char *const *env, char *buf,
 		_exit(127);
 	}
 	(void)close(p[1]);
-	for (;;) {
-		if ((ms = (int)(end - gwt_now_ms())) <= 0)
-			break;
-		pfd.fd = p[0];
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, ms) <= 0)
-			break;
-		if (len + 1 >= buflen)
-			len = 0;
-		if ((n = read(p[0], buf + len, buflen - len - 1)) <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-	}
-	(void)close(p[0]);
-	if (gwt_wait_exit(pid, (int)((end - gwt_now_ms()) / 1000) + 1,
-	    &status) == -1) {
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, &status, 0);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return gwt_collect(pid, p[0], end, buf, buflen);
 }
 
 /* sh - /bin/sh -c cmd. */

@@ -272,14 +272,43 @@ gwt_start(struct gwt_server *s, const char *extra_arg)
 }
 
 int
-gwt_run(const char *const *args, int timeout_s, char *out, size_t outlen)
+gwt_collect(pid_t pid, int fd, long long end, char *out, size_t outlen)
 {
 	struct pollfd	 pfd;
-	long long	 end = now_ms() + timeout_s * 1000LL;
 	size_t		 len = 0;
 	ssize_t		 n;
+	int		 status, ms;
+
+	for (;;) {
+		if ((ms = (int)(end - now_ms())) <= 0)
+			break;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, ms) <= 0)
+			break;
+		if (len + 1 >= outlen)
+			len = 0;	/* keep the tail */
+		if ((n = read(fd, out + len, outlen - len - 1)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	(void)close(fd);
+	if (gwt_wait_exit(pid, (int)((end - now_ms()) / 1000) + 1,
+	    &status) == -1) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, &status, 0);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+gwt_run(const char *const *args, int timeout_s, char *out, size_t outlen)
+{
+	long long	 end = now_ms() + timeout_s * 1000LL;
 	pid_t		 pid;
-	int		 p[2], status, ms;
+	int		 p[2];
 
 	if (pipe(p) == -1)
 		return -1;
@@ -293,28 +322,7 @@ gwt_run(const char *const *args, int timeout_s, char *out, size_t outlen)
 		child_exec(NULL, args, 0);
 	}
 	(void)close(p[1]);
-	for (;;) {
-		if ((ms = (int)(end - now_ms())) <= 0)
-			break;
-		pfd.fd = p[0];
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, ms) <= 0)
-			break;
-		if (len + 1 >= outlen)
-			len = 0;	/* keep the tail */
-		if ((n = read(p[0], out + len, outlen - len - 1)) <= 0)
-			break;
-		len += (size_t)n;
-	}
-	out[len] = '\0';
-	(void)close(p[0]);
-	if (gwt_wait_exit(pid, (int)((end - now_ms()) / 1000) + 1,
-	    &status) == -1) {
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, &status, 0);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return gwt_collect(pid, p[0], end, out, outlen);
 }
 
 /* proc_stat - state and ppid of pid from /proc; -1 if gone. */

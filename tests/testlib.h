@@ -63,6 +63,11 @@ int	 gwt_parse_ports(struct gwt_server *);
 /* gwt_run - run the binary with args to the end; exit status, output. */
 int	 gwt_run(const char *const *args, int timeout_s, char *out,
 	    size_t outlen);
+/* gwt_collect - child pid's output from pipe fd (closed) into out until
+ * it ends or the deadline end (gwt_now_ms); its exit status, -1 if it
+ * died of a signal or was killed at the deadline. */
+int	 gwt_collect(pid_t pid, int fd, long long end, char *out,
+	    size_t outlen);
 /* gwt_rm_tree - remove dir and everything below it; 0 or -1. */
 int	 gwt_rm_tree(const char *dir);
 /* gwt_now_ms - the monotonic clock, in milliseconds. */
