@@ -932,26 +932,36 @@ sec_virtualhost(struct gw_parse *p, struct node *n, const struct section *s)
 }
 
 /* sec_dir - <Proxy>, <Location>, <Directory> and their Match forms. */
-static void
-sec_dir(struct gw_parse *p, struct node *n, const struct section *s)
+struct gw_dir *
+conf_new_dir(struct gw_parse *p, int kind, const char *file, int line,
+    char *match, int is_regex)
 {
 	struct gw_dir	*d, **tail;
-	struct gw_dir	*saved = p->dir;
 
-	if (!one_arg(p, n))
-		return;
 	d = arena_alloc(p->arena, sizeof(*d));
-	d->kind = (enum gw_dir_kind)s->kind;
-	d->file = n->file;
-	d->line = n->line;
-	d->match = n->argv[0];
-	d->is_regex = s->regex;
+	d->kind = (enum gw_dir_kind)kind;
+	d->file = file;
+	d->line = line;
+	d->match = match;
+	d->is_regex = is_regex;
 	d->access.order = GW_ORDER_UNSET;
 	d->preserve_host = GW_UNSET;
 	cache_conf_unset(&d->cache_conf);
 	for (tail = &p->vhost->dirs; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = d;
+	return d;
+}
+
+static void
+sec_dir(struct gw_parse *p, struct node *n, const struct section *s)
+{
+	struct gw_dir	*d;
+	struct gw_dir	*saved = p->dir;
+
+	if (!one_arg(p, n))
+		return;
+	d = conf_new_dir(p, s->kind, n->file, n->line, n->argv[0], s->regex);
 	p->dir = d;
 	p->reqc = NULL;
 	walk_children(p, n, s->inner);

@@ -1101,16 +1101,51 @@ set_preserve_host(struct gw_parse *p, const struct gw_directive *d,
 	    &p->vhost->preserve_host);
 }
 
+/*
+ * balancer_section - for the form of BalancerMember and ProxySet that
+ * names its balancer (outside a <Proxy balancer://...> section): that
+ * balancer's section in this server, the last one if several, or a new
+ * one as if it stood here, as Apache makes.
+ */
+static struct gw_dir *
+balancer_section(struct gw_parse *p, char *url)
+{
+	struct gw_dir	*d, *found = NULL;
+	size_t		 n = 11 + strcspn(url + 11, "/?#");
+
+	for (d = p->vhost->dirs; d != NULL; d = d->next)
+		if (d->kind == GW_DIR_PROXY && !d->is_regex &&
+		    strncasecmp(d->match, url, n) == 0 &&
+		    (d->match[n] == '\0' || strcmp(d->match + n, "/") == 0))
+			found = d;
+	if (found != NULL)
+		return found;
+	url[n] = '\0';			/* the name only */
+	return conf_new_dir(p, GW_DIR_PROXY, p->file, p->line, url, 0);
+}
+
+/* BalancerMember [balancer://name] url [key=value ...] */
 static const char *
 set_member(struct gw_parse *p, const struct gw_directive *d, int argc,
     char **argv)
 {
 	struct gw_member	*m, **tail;
+	struct gw_dir		*sec = p->dir;
 	const char		*e;
 
 	(void)d;
-	if (p->dir == NULL || p->dir->kind != GW_DIR_PROXY ||
-	    strncasecmp(p->dir->match, "balancer://", 11) != 0)
+	if (sec == NULL) {
+		if (argc < 2 || strncasecmp(argv[0], "balancer://", 11) != 0)
+			return "outside a <Proxy balancer://name> section, "
+			    "name the balancer first: BalancerMember "
+			    "balancer://name url [key=value ...]";
+		if ((e = check_url(p, argv[0])) != NULL)
+			return e;
+		sec = balancer_section(p, argv[0]);
+		argc--;
+		argv++;
+	} else if (sec->kind != GW_DIR_PROXY ||
+	    strncasecmp(sec->match, "balancer://", 11) != 0)
 		return "belongs in a <Proxy balancer://name> section";
 	if ((e = check_url(p, argv[0])) != NULL)
 		return e;
@@ -1122,21 +1157,34 @@ set_member(struct gw_parse *p, const struct gw_directive *d, int argc,
 	m->url = argv[0];
 	if ((e = parse_params(p, argc - 1, argv + 1, &m->params, NULL)) != NULL)
 		return e;
-	for (tail = &p->dir->members; *tail != NULL; tail = &(*tail)->next)
+	for (tail = &sec->members; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = m;
 	return NULL;
 }
 
+/* ProxySet [balancer://name] key=value ... */
 static const char *
 set_proxyset(struct gw_parse *p, const struct gw_directive *d, int argc,
     char **argv)
 {
+	struct gw_dir	*sec = p->dir;
+	const char	*e;
+
 	(void)d;
-	if (p->dir == NULL || p->dir->kind != GW_DIR_PROXY)
-		return "belongs in a <Proxy> section (the URL form outside "
-		    "one is not supported)";
-	return parse_params(p, argc, argv, &p->dir->proxyset, NULL);
+	if (sec == NULL) {
+		if (argc < 2 || strncasecmp(argv[0], "balancer://", 11) != 0)
+			return "outside a <Proxy> section, name a balancer "
+			    "first: ProxySet balancer://name key=value ... "
+			    "(the form with a backend URL is not supported)";
+		if ((e = check_url(p, argv[0])) != NULL)
+			return e;
+		sec = balancer_section(p, argv[0]);
+		argc--;
+		argv++;
+	} else if (sec->kind != GW_DIR_PROXY)
+		return "belongs in a <Proxy> section";
+	return parse_params(p, argc, argv, &sec->proxyset, NULL);
 }
 
 static const char *
@@ -1932,8 +1980,9 @@ static const struct gw_directive table[] = {
 	    "clients allowed (Apache 2.2 access control)" },
 	{ "AllowEncodedSlashes", GW_CTX_SV, 1, 1, set_encoded_slashes, NONE,
 	    0, 0, "On|Off|NoDecode", "whether %2F may appear in a path" },
-	{ "BalancerMember", GW_CTX_PROXY, 1, -1, set_member, NONE, 0, 0,
-	    "url [key=value ...]", "adds a backend to a balancer" },
+	{ "BalancerMember", GW_CTX_SV | GW_CTX_PROXY, 1, -1, set_member,
+	    NONE, 0, 0, "[balancer://name] url [key=value ...]",
+	    "adds a backend to a balancer" },
 	{ "CacheDefaultExpire", CACHE_DIR, 1, 1, set_cache_ll,
 	    CK(default_expire), 0, BIG, "seconds",
 	    "lifetime of a response with no expiry and no Last-Modified" },
@@ -2134,8 +2183,9 @@ static const struct gw_directive table[] = {
 	    "send the client's Host header to the backend" },
 	{ "ProxyRequests", GW_CTX_SV, 1, 1, set_proxy_requests, NONE, 0, 0,
 	    "On|Off", "forward (open) proxying; keep Off" },
-	{ "ProxySet", GW_CTX_PROXY, 1, -1, set_proxyset, NONE, 0, 0,
-	    "key=value ...", "parameters of a balancer or backend" },
+	{ "ProxySet", GW_CTX_SV | GW_CTX_PROXY, 1, -1, set_proxyset, NONE,
+	    0, 0, "[balancer://name] key=value ...",
+	    "parameters of a balancer" },
 	{ "ProxyTimeout", GW_CTX_SV, 1, 1, set_int, V(proxy_timeout), 1,
 	    86400, "seconds", "backend timeout (default: Timeout)" },
 	{ "ProxyVia", GW_CTX_SV, 1, 1, set_proxy_via, NONE, 0, 0,

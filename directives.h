@@ -80,6 +80,10 @@ void		 conf_error_at(struct gw_parse *, const char *file, int line,
 void		 conf_warn_at(struct gw_parse *, const char *file, int line,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 char		*conf_path(struct gw_parse *, const char *);
+/* conf_new_dir - a section (enum gw_dir_kind) at the end of the current
+ * server's, as if it were written at file:line. */
+struct gw_dir	*conf_new_dir(struct gw_parse *, int kind, const char *file,
+		    int line, char *match, int is_regex);
 const char	*conf_include(struct gw_parse *, const char *, int optional);
 int		 conf_defined(struct gw_parse *, const char *);
 

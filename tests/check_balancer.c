@@ -467,6 +467,32 @@ START_TEST(test_shared_state)
 }
 END_TEST
 
+/* Apache's form outside a section: BalancerMember and ProxySet name
+   their balancer first; a section with that name gets them. */
+START_TEST(test_url_form)
+{
+	struct gw_config *c = good(
+	    "BalancerMember balancer://x http://127.0.0.1:1 route=a\n"
+	    "<Proxy balancer://y>\nBalancerMember http://127.0.0.1:5\n"
+	    "</Proxy>\n"
+	    "BalancerMember balancer://X/ http://127.0.0.1:2\n"
+	    "ProxySet balancer://x lbmethod=bybusyness\n"
+	    "BalancerMember balancer://y http://127.0.0.1:6\n"
+	    "ProxyPass /x/ balancer://x/\n");
+	const struct gw_balancer *x = c->balancers, *y = x->next;
+
+	ck_assert_str_eq(x->name, "balancer://x");
+	ck_assert_int_eq(x->nmembers, 2);
+	ck_assert_str_eq(x->members[0].route, "a");
+	ck_assert_int_eq(x->lbmethod, GW_LB_BYBUSYNESS);
+	ck_assert_ptr_eq(c->main.proxypass->balancer, x);
+	ck_assert_str_eq(y->name, "balancer://y");
+	ck_assert_int_eq(y->nmembers, 2);
+	ck_assert_ptr_null(y->next);
+	conf_free(c);
+}
+END_TEST
+
 /* More balancers than the shared table holds: the rest still work,
    each with state of its own. */
 START_TEST(test_table_full)
@@ -616,7 +642,9 @@ START_TEST(test_conf_errors)
 	    "BalancerMember http://h:1\n</Proxy>\n", 3, "lbmethod=heartbeat");
 	bad("<Proxy balancer://c>\nProxySet failonstatus=5xx\n"
 	    "BalancerMember http://h:1\n</Proxy>\n", 2, "failonstatus=5xx");
-	bad("BalancerMember http://h:1\n", 2, "not allowed in the main server");
+	bad("BalancerMember http://h:1\n", 2, "name the balancer first");
+	bad("ProxySet lbmethod=bytraffic\n", 2, "name a balancer first");
+	bad("ProxySet http://h:1 retry=5\n", 2, "name a balancer first");
 	bad("<Proxy balancer://c>\nBalancerMember balancer://d\n</Proxy>\n", 3,
 	    "cannot itself be a balancer");
 	bad("<Proxy balancer://c>\nBalancerMember http://h:1 loadfactor=0\n"
@@ -1231,6 +1259,7 @@ balancer_suite(void)
 	tcase_add_test(tc, test_shared_state);
 	tcase_add_test(tc, test_conf_build);
 	tcase_add_test(tc, test_table_full);
+	tcase_add_test(tc, test_url_form);
 	tcase_add_test(tc, test_conf_errors);
 	tcase_add_test(tc, test_sample_balancer);
 	suite_add_tcase(s, tc);

@@ -367,8 +367,12 @@ static const struct {
 	{ "Listen 80\nSSLEngine maybe\n",
 	  "test.conf:2: SSLEngine: takes on or off\n" },
 	{ "Listen 80\nBalancerMember http://a/\n",
-	  "test.conf:2: BalancerMember is not allowed in the main server "
-	  "configuration\n" },
+	  "test.conf:2: BalancerMember: outside a <Proxy balancer://name> "
+	  "section, name the balancer first: BalancerMember balancer://name "
+	  "url [key=value ...]\n" },
+	{ "Listen 80\n<Location /a>\nBalancerMember balancer://b http://a/\n"
+	  "</Location>\n",
+	  "test.conf:3: BalancerMember is not allowed in <Location>\n" },
 	{ "Listen 80\n<Proxy *>\nBalancerMember http://a/\n</Proxy>\n",
 	  "test.conf:3: BalancerMember: belongs in a <Proxy balancer://name> "
 	  "section\n" },
