@@ -307,6 +307,13 @@ find_in(const struct gw_vhost *v, const char *name)
 	return NULL;
 }
 
+static int
+tls_url(const char *url)
+{
+	return strncasecmp(url, "https://", 8) == 0 ||
+	    strncasecmp(url, "wss://", 6) == 0;
+}
+
 static void
 build_member(struct gw_parse *p, struct gw_balancer *b, struct gw_bmember *m,
     const struct gw_member *src)
@@ -335,14 +342,15 @@ build_member(struct gw_parse *p, struct gw_balancer *b, struct gw_bmember *m,
 			conf_error_at(p, m->file, m->line, "BalancerMember %s: "
 			    "%s", m->url, e);
 	if (strncasecmp(m->url, "http://", 7) != 0 &&
-	    strncasecmp(m->url, "https://", 8) != 0)
+	    strncasecmp(m->url, "ws://", 5) != 0 && !tls_url(m->url))
 		conf_error_at(p, m->file, m->line, "BalancerMember %s: "
-		    "members are http:// or https:// URLs", m->url);
+		    "members are http://, https://, ws:// or wss:// URLs",
+		    m->url);
 	if (m->hcmethod != GW_HC_NONE && m->hcmethod != GW_HC_TCP &&
-	    strncasecmp(m->url, "https://", 8) == 0)
+	    tls_url(m->url))
 		conf_error_at(p, m->file, m->line, "BalancerMember %s: "
-		    "health checks of an https:// member are hcmethod=TCP "
-		    "only in this release", m->url);
+		    "health checks of a TLS member are hcmethod=TCP only in "
+		    "this release", m->url);
 	(void)b;
 }
 
@@ -1128,7 +1136,7 @@ hc_connect(const struct gw_bmember *m, int ms, volatile sig_atomic_t *stop,
 		port[end - colon - 1] = '\0';
 	} else
 		(void)snprintf(port, sizeof(port), "%s",
-		    strncasecmp(m->url, "https", 5) == 0 ? "443" : "80");
+		    tls_url(m->url) ? "443" : "80");
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	if (getaddrinfo(host, port, &hints, &res) != 0)

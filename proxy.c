@@ -365,6 +365,12 @@ parse_backend(const char *url, struct backend *b)
 		    *h == '[' ? "[" : "", b->host, *h == '[' ? "]" : "");
 	b->path = end;
 	b->pathlen = strlen(end);
+	/* ws:// and wss:// are http:// and https:// that upgrade to
+	   WebSocket (wants_upgrade), as mod_proxy_wstunnel's */
+	if (strcasecmp(b->scheme, "ws") == 0)
+		strcpy(b->scheme, "http");
+	else if (strcasecmp(b->scheme, "wss") == 0)
+		strcpy(b->scheme, "https");
 	return 0;
 }
 
@@ -1009,17 +1015,19 @@ static int
 wants_upgrade(const struct req *r, const struct gw_proxypass *pp)
 {
 	struct http_slice u;
+	const char	*up = pp->upgrade;
 
-	if (pp->upgrade == NULL || strcasecmp(pp->upgrade, "NONE") == 0 ||
+	if (up == NULL && pp->url != NULL && (strncasecmp(pp->url, "ws://", 5)
+	    == 0 || strncasecmp(pp->url, "wss://", 6) == 0))
+		up = "websocket";	/* a ws:// URL upgrades by itself */
+	if (up == NULL || strcasecmp(up, "NONE") == 0 ||
 	    !(r->m.connection & HTTP_CONN_UPGRADE) || r->m.upgrade < 0 ||
 	    r->m.version != 11)
 		return 0;
 	u = r->m.headers[r->m.upgrade].value;
-	if (strcmp(pp->upgrade, "*") == 0 || strcasecmp(pp->upgrade, "ANY") ==
-	    0)
+	if (strcmp(up, "*") == 0 || strcasecmp(up, "ANY") == 0)
 		return 1;
-	return u.n == strlen(pp->upgrade) && strncasecmp(u.p, pp->upgrade,
-	    u.n) == 0;
+	return u.n == strlen(up) && strncasecmp(u.p, up, u.n) == 0;
 }
 
 /* preserve_host - ProxyPreserveHost of the <Location>, else the vhost's. */

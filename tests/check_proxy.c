@@ -2285,6 +2285,48 @@ START_TEST(test_websocket)
 }
 END_TEST
 
+/*
+ * A ws:// URL is an http:// one that upgrades to WebSocket without
+ * upgrade=, as mod_proxy_wstunnel's; other requests to it are proxied
+ * as to http://.  Also through a balancer of ws:// members.
+ */
+START_TEST(test_websocket_ws_url)
+{
+	struct client	c;
+	struct resp	r = { 0 };
+	char		head[8192], v[256];
+	int		bfd;
+
+	sink_fd = tcp_socket(&SINK, 16);
+	start_gw("ProxyPass /ws/ ws://127.0.0.1:%d/\n"
+	    "ProxyPass /plain/ ws://127.0.0.1:%d/\n"
+	    "<Proxy balancer://wsb>\n"
+	    "BalancerMember ws://127.0.0.1:%d\n</Proxy>\n"
+	    "ProxyPass /lb/ balancer://wsb/\n", SINK, O.port, O.port);
+	cl_open(&c);
+	REQUIRE(cl_sends(&c, WS_HANDSHAKE) == 0, "send");
+	REQUIRE((bfd = accept_wait(sink_fd)) != -1,
+	    "the handshake did not reach the backend");
+	REQUIRE(recv_head(bfd, head, sizeof(head)) > 0 &&
+	    field(head, "Upgrade", v, sizeof(v)) == 1 &&
+	    strcasecmp(v, "websocket") == 0, "no Upgrade at the backend:\n%s",
+	    head);
+	REQUIRE(write_all(bfd, WS_101, strlen(WS_101)) == 0, "backend write");
+	REQUIRE(read_resp(&c, &r, 0) == 0 && r.status == 101,
+	    "the client got %d, want 101", r.status);
+	(void)close(bfd);
+	cl_close(&c);
+	resp_reset(&r);
+	REQUIRE(exchange("GET /plain/ HTTP/1.1\r\nHost: t\r\n\r\n", &r) ==
+	    200 && from_origin(&r), "a plain request to a ws:// URL: %d",
+	    r.status);
+	resp_reset(&r);
+	REQUIRE(exchange("GET /lb/ HTTP/1.1\r\nHost: t\r\n\r\n", &r) ==
+	    200 && from_origin(&r), "a ws:// member: %d", r.status);
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_websocket_not_enabled)
 {
 	struct client	c;
@@ -2909,6 +2951,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_error_override_codes);
 	tcase_add_test(tc, test_websocket);
 	tcase_add_test(tc, test_websocket_not_enabled);
+	tcase_add_test(tc, test_websocket_ws_url);
 	tcase_add_test(tc, test_reqtimeout_header);
 	tcase_add_test(tc, test_reqtimeout_body);
 	tcase_add_test(tc, test_forward_proxy);
