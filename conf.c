@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -944,6 +945,22 @@ conf_new_dir(struct gw_parse *p, int kind, const char *file, int line,
 	d->line = line;
 	d->match = match;
 	d->is_regex = is_regex;
+	if (is_regex) {
+		regex_t	*re = arena_alloc(p->arena, sizeof(*re));
+		char	 why[256];
+		int	 e;
+
+		/* POSIX extended: Apache's PCRE for the usual patterns */
+		if ((e = regcomp(re, match, REG_EXTENDED | REG_NOSUB)) != 0) {
+			(void)regerror(e, re, why, sizeof(why));
+			error_at(p, file, line, "\"%s\": bad regular expression: "
+			    "%s", match, why);
+		} else {
+			d->re = re;
+			d->next_re = p->cfg->regex_dirs;
+			p->cfg->regex_dirs = d;
+		}
+	}
 	d->access.order = GW_ORDER_UNSET;
 	d->preserve_host = GW_UNSET;
 	cache_conf_unset(&d->cache_conf);
@@ -1552,6 +1569,9 @@ conf_load(const char *file, const char *const *defines, int ndefines,
 	flush_msgs(&p);
 	*nerrors = p.nerrors;
 	if (p.nerrors > 0) {
+		for (struct gw_dir *rd = c->regex_dirs; rd != NULL;
+		    rd = rd->next_re)
+			regfree(rd->re);
 		tls_free(c->tls);
 		arena_free(p.arena);
 		return NULL;
@@ -1563,6 +1583,9 @@ void
 conf_free(struct gw_config *c)
 {
 	if (c != NULL) {
+		for (struct gw_dir *d = c->regex_dirs; d != NULL;
+		    d = d->next_re)
+			regfree(d->re);
 		tls_free(c->tls);
 		arena_free(c->arena);
 	}

@@ -276,11 +276,13 @@ enum gw_verify { GW_VERIFY_NONE, GW_VERIFY_OPTIONAL, GW_VERIFY_REQUIRE,
 enum gw_dir_kind { GW_DIR_PROXY, GW_DIR_LOCATION, GW_DIR_DIRECTORY };
 struct gw_dir {
 	struct gw_dir		*next;
+	struct gw_dir		*next_re;	/* gw_config's regex_dirs */
 	enum gw_dir_kind	 kind;
 	const char		*file;
 	int			 line;
 	char			*match;
 	int			 is_regex;	/* <ProxyMatch>/<LocationMatch> */
+	void			*re;		/* its regex_t, compiled */
 	struct gw_access	 access;
 	int			 preserve_host;	/* GW_UNSET: the vhost's */
 	struct gw_proxypass	*proxypass;	/* <Location>: at most one */
@@ -418,6 +420,8 @@ struct gw_config {
 
 	struct tls_set		*tls;		/* TLS contexts (tls.c) */
 	struct gw_balancer	*balancers;	/* every one, file order */
+	struct gw_dir		*regex_dirs;	/* sections with a regex_t to
+						   free (conf_free) */
 	int			 extended_status;	/* ExtendedStatus */
 
 	struct gw_vhost		 main;		/* main server */

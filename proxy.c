@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <poll.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -825,7 +826,7 @@ static int
 proxy_section_matches(const struct gw_dir *d, const char *url)
 {
 	if (d->is_regex)
-		return 0;	/* XXX: <ProxyMatch> not evaluated yet */
+		return d->re != NULL && regexec(d->re, url, 0, NULL, 0) == 0;
 	if (strcmp(d->match, "*") == 0)
 		return 1;
 	if (strpbrk(d->match, "*?[") != NULL)
@@ -870,8 +871,9 @@ access_ok(struct req *r, const char *url)
 				continue;
 			if (d->kind == GW_DIR_PROXY && url == NULL)
 				continue;
-			if (d->kind == GW_DIR_LOCATION && (d->is_regex ||
-			    rules_prefix(d->match, r->path) == 0))
+			if (d->kind == GW_DIR_LOCATION && (d->is_regex ?
+			    d->re == NULL || regexec(d->re, r->path, 0, NULL,
+			    0) != 0 : rules_prefix(d->match, r->path) == 0))
 				continue;
 			if (d->kind == GW_DIR_DIRECTORY)
 				continue;

@@ -796,6 +796,21 @@ START_TEST(test_table_sorted_and_found)
 }
 END_TEST
 
+/* A regular expression that does not compile is an error at its line. */
+START_TEST(test_bad_regex)
+{
+	int	n;
+
+	ck_assert_ptr_null(load("Listen 80\n<LocationMatch \"^/(a\">\n"
+	    "</LocationMatch>\n<ProxyMatch \"[z-a]\">\n</ProxyMatch>\n",
+	    &n));
+	ck_assert_int_eq(n, 2);
+	ck_assert_msg(strstr(errs, "test.conf:2: \"^/(a\": bad regular "
+	    "expression: ") != NULL && strstr(errs, "test.conf:4: \"[z-a]\": "
+	    "bad regular expression: ") != NULL, "%s", errs);
+}
+END_TEST
+
 /* slurp - a whole file, NUL-ended (malloc), or the test fails. */
 static char *
 slurp(const char *path)
@@ -1713,6 +1728,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_sanity_warnings);
 	tcase_add_test(tc, test_table_sorted_and_found);
 	tcase_add_test(tc, test_man_page_covers_table);
+	tcase_add_test(tc, test_bad_regex);
 	tcase_add_test(tc, test_sample_config);
 	tcase_add_loop_test(tc, test_access, 0,
 	    sizeof(access_cases) / sizeof(access_cases[0]));

@@ -1671,6 +1671,42 @@ START_TEST(test_proxy_require_other_ip)
 }
 END_TEST
 
+/*
+ * <LocationMatch> and <ProxyMatch> access: the regular expression is
+ * matched against the local path and the backend URL; what it refuses
+ * never reaches the backend.
+ */
+START_TEST(test_regex_sections_access)
+{
+	struct resp	r = { 0 };
+	long		n0;
+
+	sink_fd = tcp_socket(&SINK, 16);
+	start_gw("<LocationMatch \"^/app/adm(in)?/\">\n"
+	    "  Require ip 192.0.2.1\n</LocationMatch>\n"
+	    "<ProxyMatch \"^http://127\\.0\\.0\\.1:%d/secret[0-9]+\">\n"
+	    "  Require all denied\n</ProxyMatch>\n"
+	    "ProxyPass /app/ http://127.0.0.1:%d/\n"
+	    "ProxyPass /sink/ http://127.0.0.1:%d/ timeout=1\n",
+	    O.port, O.port, SINK);
+	n0 = origin_count(&O);
+	REQUIRE(exchange("GET /app/admin/x HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r) == 403, "LocationMatch: %d, want 403", r.status);
+	REQUIRE(exchange("GET /app/adm/x HTTP/1.1\r\nHost: t\r\n\r\n", &r)
+	    == 403, "LocationMatch (adm): %d, want 403", r.status);
+	REQUIRE(exchange("GET /app/secret12 HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r) == 403, "ProxyMatch: %d, want 403", r.status);
+	REQUIRE(origin_count(&O) == n0, "a refused request reached the "
+	    "origin");
+	REQUIRE(exchange("GET /app/administrator HTTP/1.1\r\nHost: t\r\n"
+	    "\r\n", &r) == 404 && from_origin(&r), "no match: %d", r.status);
+	REQUIRE(exchange("GET /app/secret HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r) == 404 && from_origin(&r), "no match: %d", r.status);
+	REQUIRE(!pending(sink_fd), "the sink was reached");
+	resp_free(&r);
+}
+END_TEST
+
 /*---------------------------------------------------------------------
  * ErrorDocument
  */
@@ -2952,6 +2988,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_websocket);
 	tcase_add_test(tc, test_websocket_not_enabled);
 	tcase_add_test(tc, test_websocket_ws_url);
+	tcase_add_test(tc, test_regex_sections_access);
 	tcase_add_test(tc, test_reqtimeout_header);
 	tcase_add_test(tc, test_reqtimeout_body);
 	tcase_add_test(tc, test_forward_proxy);
