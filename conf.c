@@ -1019,6 +1019,8 @@ sec_require(struct gw_parse *p, struct node *n, const struct section *s)
 static const struct section sections[] = {
 	{ "Directory", GW_CTX_SV, sec_dir, GW_DIR_DIRECTORY, 0,
 	    GW_CTX_DIRECTORY },
+	{ "DirectoryMatch", GW_CTX_SV, sec_dir, GW_DIR_DIRECTORY, 1,
+	    GW_CTX_DIRECTORY },
 	{ "IfDefine", GW_CTX_ANY, sec_if, 1, 0, 0 },
 	{ "IfModule", GW_CTX_ANY, sec_if, 0, 0, 0 },
 	{ "Location", GW_CTX_SV, sec_dir, GW_DIR_LOCATION, 0,

@@ -174,6 +174,7 @@ struct req {
 };
 
 static int	send_error(struct req *, int, const char *);
+static const char *peer_name(struct req *, const struct gw_access *);
 static int	preserve_host(const struct req *);
 static int	cache_status(const struct req *, char *, size_t, size_t *);
 static long long stage_deadline(long long, int, int, int, unsigned long long,
@@ -747,6 +748,29 @@ send_error(struct req *r, int status, const char *extra)
 }
 
 /* serve_local - a request no ProxyPass forwards: a file, or 404. */
+/* directory_ok - the <Directory> sections over file let the client in. */
+static int
+directory_ok(struct req *r, const char *file)
+{
+	const struct gw_vhost	*vs[2] = { &r->cfg->main, r->vhost };
+	const struct gw_dir	*d;
+
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && vs[1] == vs[0])
+			break;
+		for (d = vs[i]->dirs; d != NULL; d = d->next)
+			if (d->kind == GW_DIR_DIRECTORY && d->access.style != 0 &&
+			    (d->is_regex ? d->re != NULL && regexec(d->re,
+			    file, 0, NULL, 0) == 0 :
+			    rules_prefix(d->match, file) > 0) &&
+			    !rules_access(&d->access,
+			    (struct sockaddr *)&r->peer, peer_name(r,
+			    &d->access)))
+				return 0;
+	}
+	return 1;
+}
+
 /*
  * serve_status - SetHandler server-status: the page, or with "auto" in
  * the query its text form; "refresh=N" asks the browser to reload.
@@ -810,6 +834,8 @@ serve_local(struct req *r)
 	if (local_file(r, r->path, file, sizeof(file)) == -1 ||
 	    stat(file, &st) == -1 || !S_ISREG(st.st_mode))
 		return send_error(r, 404, NULL);
+	if (!directory_ok(r, file))
+		return send_error(r, 403, NULL);
 	if (r->m.mcode != HTTP_M_GET && r->m.mcode != HTTP_M_HEAD)
 		return send_error(r, 405, "Allow: GET, HEAD\r\n");
 	if ((rc = send_file(r, 200, file)) <= 0)

@@ -1707,6 +1707,33 @@ START_TEST(test_regex_sections_access)
 }
 END_TEST
 
+/* <Directory> access applies to the local files gatewayd serves. */
+START_TEST(test_directory_access)
+{
+	struct resp	r = { 0 };
+	char		path[512];
+
+	(void)snprintf(path, sizeof(path), "%s/private", S.docroot);
+	REQUIRE(mkdir(path, 0755) == 0, "mkdir %s", path);
+	(void)snprintf(path, sizeof(path), "%s/private/x.html", S.docroot);
+	REQUIRE(gwt_write_file(path, "secret\n") == 0, "write %s", path);
+	start_gw("<Directory \"%s/private\">\n  Require all denied\n"
+	    "</Directory>\n<DirectoryMatch \"/secret[0-9]\">\n"
+	    "  Require all denied\n</DirectoryMatch>\n", S.docroot);
+	REQUIRE(exchange("GET /private/x.html HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r) == 403 && strstr(r.body, "secret") == NULL, "<Directory>: %d",
+	    r.status);
+	(void)snprintf(path, sizeof(path), "%s/secret1.html", S.docroot);
+	REQUIRE(gwt_write_file(path, "secret\n") == 0, "write %s", path);
+	REQUIRE(exchange("GET /secret1.html HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r) == 403, "<DirectoryMatch>: %d", r.status);
+	REQUIRE(exchange("GET " GWT_DOC_PATH " HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r) == 200 && strcmp(r.body, GWT_DOC_BODY) == 0, "the open file: "
+	    "%d", r.status);
+	resp_free(&r);
+}
+END_TEST
+
 /*---------------------------------------------------------------------
  * ErrorDocument
  */
@@ -2989,6 +3016,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_websocket_not_enabled);
 	tcase_add_test(tc, test_websocket_ws_url);
 	tcase_add_test(tc, test_regex_sections_access);
+	tcase_add_test(tc, test_directory_access);
 	tcase_add_test(tc, test_reqtimeout_header);
 	tcase_add_test(tc, test_reqtimeout_body);
 	tcase_add_test(tc, test_forward_proxy);
