@@ -80,6 +80,18 @@ find(const char *key, int create)
 	return NULL;
 }
 
+long long
+health_left(const char *key)
+{
+	struct slot	*s = find(key, 0);
+	long long	 left;
+
+	if (s == NULL)
+		return 0;
+	left = LOAD(&s->error_until) - (long long)time(NULL);
+	return left > 0 ? left : 0;
+}
+
 int
 health_in_error(const char *key)
 {

@@ -15,6 +15,8 @@
 int	health_create(void);
 void	health_destroy(void);
 int	health_in_error(const char *key);
+/* health_left - seconds of key's error state left, 0 when healthy. */
+long long health_left(const char *key);
 void	health_set_error(const char *key, int seconds);
 void	health_clear(const char *key);
 /*

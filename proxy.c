@@ -376,6 +376,17 @@ parse_backend(const char *url, struct backend *b)
 	return 0;
 }
 
+int
+proxy_backend_key(const char *url, char *out, size_t outlen)
+{
+	struct backend	b;
+
+	if (url == NULL || strncasecmp(url, "balancer://", 11) == 0 ||
+	    parse_backend(url, &b) == -1)
+		return -1;
+	return snprintf(out, outlen, "%s", b.hostport) < (int)outlen ? 0 : -1;
+}
+
 static void
 pool_close(int i)
 {

@@ -29,5 +29,11 @@ void	proxy_serve(struct gw_worker *, int fd, volatile sig_atomic_t *stop,
 	    volatile sig_atomic_t *retire);
 /* proxy_pool_flush - close every idle backend connection. */
 void	proxy_pool_flush(void);
+/*
+ * proxy_backend_key - the key a backend URL's state is kept under in
+ * health.c ("host:port", the port only when not the scheme's), or -1
+ * for a URL that is not a plain backend (balancer://, unparsable).
+ */
+int	proxy_backend_key(const char *url, char *out, size_t outlen);
 
 #endif /* PROXY_H */

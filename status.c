@@ -23,6 +23,7 @@
 #include "cache.h"
 #include "gatewayd.h"
 #include "health.h"
+#include "proxy.h"
 #include "rules.h"
 #include "scoreboard.h"
 #include "status.h"
@@ -179,6 +180,64 @@ method_name(enum gw_lbmethod m)
 	    "bybusyness" : "byrequests";
 }
 
+/*
+ * Backends: every ProxyPass backend of the configuration, then those
+ * the health table knows of besides (forward proxy targets), each
+ * once, with the seconds of error state left.
+ */
+#define STATUS_BACKENDS	256
+
+struct backends {
+	int	 n;
+	char	 key[STATUS_BACKENDS][128];
+	long long left[STATUS_BACKENDS];
+};
+
+static void
+backend_add(struct backends *bs, const char *key, long long left)
+{
+	for (int i = 0; i < bs->n; i++)
+		if (strcmp(bs->key[i], key) == 0)
+			return;
+	if (bs->n == STATUS_BACKENDS)
+		return;
+	(void)snprintf(bs->key[bs->n], sizeof(bs->key[0]), "%s", key);
+	bs->left[bs->n++] = left;
+}
+
+static void
+backends_of(struct backends *bs, const struct gw_vhost *v)
+{
+	const struct gw_proxypass	*pp;
+	const struct gw_dir		*d;
+	char				 key[128];
+
+	for (pp = v->proxypass; pp != NULL; pp = pp->next)
+		if (proxy_backend_key(pp->url, key, sizeof(key)) == 0)
+			backend_add(bs, key, health_left(key));
+	for (d = v->dirs; d != NULL; d = d->next)
+		for (pp = d->proxypass; pp != NULL; pp = pp->next)
+			if (proxy_backend_key(pp->url, key, sizeof(key)) == 0)
+				backend_add(bs, key, health_left(key));
+}
+
+static struct backends *
+backends(const struct gw_config *c)
+{
+	static struct backends	 bs;
+	char			 key[128];
+	long long		 left;
+
+	bs.n = 0;
+	backends_of(&bs, &c->main);
+	for (const struct gw_vhost *v = c->vhosts; v != NULL; v = v->next)
+		backends_of(&bs, v);
+	for (int i = 0; i < HEALTH_SLOTS; i++)
+		if (health_entry(i, key, sizeof(key), &left))
+			backend_add(&bs, key, left);
+	return &bs;
+}
+
 /* Cache sizes, gathered through cache_stats. */
 struct csize {
 	FILE		*f;
@@ -214,8 +273,8 @@ auto_form(FILE *f, const struct gw_config *c, const struct gw_scoreboard *sb,
 	const struct gw_balancer *b;
 	struct balancer_info	 in;
 	struct csize		 cs = { f, 1, 0, 0 };
-	char			 now[96], rst[96], upt[96], key[128], st[32];
-	long long		 left;
+	struct backends		*bs;
+	char			 now[96], rst[96], upt[96], st[32];
 
 	when(now, sizeof(now), time(NULL));
 	when(rst, sizeof(rst), sb != NULL ? sb->restart_time : time(NULL));
@@ -247,10 +306,10 @@ auto_form(FILE *f, const struct gw_config *c, const struct gw_scoreboard *sb,
 	(void)fprintf(f, "CacheEntries: %llu\nCacheKBytes: %llu\n",
 	    (unsigned long long)cs.entries,
 	    (unsigned long long)(cs.bytes / 1024));
-	for (int i = 0; i < HEALTH_SLOTS; i++)
-		if (health_entry(i, key, sizeof(key), &left))
-			(void)fprintf(f, "Backend: %s %s %lld\n", key,
-			    left > 0 ? "error" : "ok", left);
+	bs = backends(c);
+	for (int i = 0; i < bs->n; i++)
+		(void)fprintf(f, "Backend: %s %s %lld\n", bs->key[i],
+		    bs->left[i] > 0 ? "error" : "ok", bs->left[i]);
 	for (b = c->balancers; b != NULL; b = b->next)
 		for (int i = 0; i < b->nmembers; i++) {
 			balancer_info(b, i, &in);
@@ -305,10 +364,9 @@ html_form(FILE *f, const struct gw_config *c, const struct gw_scoreboard *sb,
     const struct totals *t, long long up, const char *host)
 {
 	struct csize	 cs = { f, 0, 0, 0 };
-	char		 now[96], rst[96], upt[96], key[128];
-	long long	 left;
+	struct backends	*bs;
+	char		 now[96], rst[96], upt[96];
 	unsigned long long looked = t->hits + t->misses + t->revals;
-	int		 n = 0;
 
 	when(now, sizeof(now), time(NULL));
 	when(rst, sizeof(rst), sb != NULL ? sb->restart_time : time(NULL));
@@ -373,23 +431,20 @@ html_form(FILE *f, const struct gw_config *c, const struct gw_scoreboard *sb,
 	(void)fputs("</p>\n<table border=\"0\"><tr><th>Store</th><th>Entries"
 	    "</th><th>kB</th></tr>\n", f);
 	cache_stats(cache_line, &cs);
-	(void)fputs("</table>\n<h2>Backends in error state</h2>\n"
+	(void)fputs("</table>\n<h2>Backends</h2>\n"
 	    "<table border=\"0\"><tr><th>Backend</th><th>State</th></tr>\n",
 	    f);
-	for (int i = 0; i < HEALTH_SLOTS; i++)
-		if (health_entry(i, key, sizeof(key), &left)) {
-			(void)fputs("<tr><td>", f);
-			html(f, key);
-			if (left > 0)
-				(void)fprintf(f, "</td><td>Err %llds</td></tr>\n",
-				    left);
-			else
-				(void)fputs("</td><td>Ok</td></tr>\n", f);
-			n++;
-		}
+	bs = backends(c);
+	for (int i = 0; i < bs->n; i++) {
+		(void)fputs("<tr><td>", f);
+		html(f, bs->key[i]);
+		if (bs->left[i] > 0)
+			(void)fprintf(f, "</td><td>Err %llds</td></tr>\n",
+			    bs->left[i]);
+		else
+			(void)fputs("</td><td>Ok</td></tr>\n", f);
+	}
 	(void)fputs("</table>\n", f);
-	if (n == 0)
-		(void)fputs("<p>None has been.</p>\n", f);
 	html_balancers(f, c);
 	(void)fputs("<hr />\n<address>", f);
 	html(f, GW_NAME "/" PACKAGE_VERSION);

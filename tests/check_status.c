@@ -297,6 +297,10 @@ START_TEST(test_cache_backends_balancers)
 	(void)snprintf(want, sizeof(want), "\nBackend: 127.0.0.1:%d error ",
 	    REFUSE);
 	REQUIRE(strstr(r.body, want) != NULL, "no %s:\n%s", want, r.body);
+	/* a configured backend that never failed is listed too */
+	(void)snprintf(want, sizeof(want), "\nBackend: 127.0.0.1:%d ok 0\n",
+	    O.port);
+	REQUIRE(strstr(r.body, want) != NULL, "no %s:\n%s", want, r.body);
 	(void)snprintf(want, sizeof(want), "\nBalancerMember: balancer://app "
 	    "http://127.0.0.1:%d Ok 0 1\n", O.port);
 	REQUIRE(strstr(r.body, want) != NULL, "no %s:\n%s", want, r.body);
