@@ -1132,6 +1132,76 @@ START_TEST(test_it_bybusyness_shared)
 }
 END_TEST
 
+/* auto_has - the status page's ?auto form holds text; 1, 0 if not. */
+static int
+auto_has(const char *text)
+{
+	struct resp	r = { 0 };
+	int		found;
+
+	found = get("/server-status?auto", NULL, &r) == 200 &&
+	    strstr(r.body, text) != NULL;
+	resp_free(&r);
+	return found;
+}
+
+/*
+ * A worker killed while it waits on a member: the master gives the
+ * member's busy count back, so bybusyness does not shun it for ever.
+ * Seen on the status page.
+ */
+START_TEST(test_it_busy_of_dead_worker)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	struct client		 c;
+	struct pollfd		 pfd;
+	char			 busy1[160], busy0[160];
+	pid_t			 wpid;
+	long long		 end;
+	int			 lfd, fd;
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(lfd >= 0, "socket");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	REQUIRE(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    listen(lfd, 4) == 0 && getsockname(lfd, (struct sockaddr *)&sin,
+	    &sl) == 0, "listen");
+	start_gw(GW_BASE "<Proxy balancer://c>\n"
+	    "ProxySet lbmethod=bybusyness\n"
+	    "BalancerMember http://127.0.0.1:%d\n"
+	    "BalancerMember http://127.0.0.1:%d\n"
+	    "</Proxy>\nProxyPass /server-status !\n"
+	    "<Location /server-status>\n  SetHandler server-status\n"
+	    "</Location>\nProxyPass / balancer://c/\n",
+	    ntohs(sin.sin_port), A.port);
+	(void)snprintf(busy1, sizeof(busy1), "\nBalancerMember: balancer://c "
+	    "http://127.0.0.1:%d Ok 1 1\n", ntohs(sin.sin_port));
+	(void)snprintf(busy0, sizeof(busy0), "\nBalancerMember: balancer://c "
+	    "http://127.0.0.1:%d Ok 0 1\n", ntohs(sin.sin_port));
+	REQUIRE(httpc_open(&c, S.hosts[0], S.ports[0]) == 0, "connect");
+	REQUIRE(cl_sends(&c, "GET /x HTTP/1.1\r\nHost: t\r\n\r\n") == 0,
+	    "send");
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	REQUIRE(poll(&pfd, 1, GWT_WAIT * 1000) == 1 &&
+	    (fd = accept(lfd, NULL, NULL)) >= 0, "the member was not asked");
+	REQUIRE(auto_has(busy1), "not busy on the status page");
+	wpid = gwt_server_pid(S.pid, c.fd, GWT_PID_WAIT);
+	REQUIRE(wpid > 0 && wpid != S.pid, "no worker for the connection");
+	REQUIRE(kill(wpid, SIGKILL) == 0, "kill");
+	end = gwt_now_ms() + GWT_WAIT * 1000LL;
+	while (!auto_has(busy0) && gwt_now_ms() < end)
+		(void)poll(NULL, 0, 50);
+	REQUIRE(auto_has(busy0), "the dead worker's busy count stayed");
+	(void)close(fd);
+	(void)close(lfd);
+	cl_close(&c);
+}
+END_TEST
+
 START_TEST(test_it_hot_standby)
 {
 	start_gw(GW_BASE "<Proxy balancer://c>\n"
@@ -1275,6 +1345,7 @@ balancer_suite(void)
 	tcase_add_test(tc, test_it_all_down);
 	tcase_add_test(tc, test_it_recovery);
 	tcase_add_test(tc, test_it_bybusyness_shared);
+	tcase_add_test(tc, test_it_busy_of_dead_worker);
 	tcase_add_test(tc, test_it_hot_standby);
 	tcase_add_test(tc, test_it_failonstatus);
 	tcase_add_test(tc, test_it_health_check);
