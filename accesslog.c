@@ -1155,6 +1155,7 @@ struct al_server {
 	const struct gw_vhost	*v;
 	struct al_log		*logs;
 	size_t			 nlogs;
+	struct al_target	*errlog;	/* its own ErrorLog, or NULL */
 };
 
 struct accesslog {
@@ -1471,6 +1472,22 @@ add_server(struct accesslog *al, const struct gw_config *cfg,
 	const struct gw_strlist	*l;
 
 	s->v = v;
+	if (al->nservers > 1 && v->error_log != NULL &&
+	    (cfg->error_log == NULL || strcmp(v->error_log, cfg->error_log)
+	    != 0)) {
+		char	where[300], why[256];
+
+		(void)snprintf(where, sizeof(where), "%s:%d", v->file,
+		    v->line);
+		if ((s->errlog = open_target(al, v->error_log,
+		    keep(al, where, strlen(where)), why, sizeof(why))) ==
+		    NULL) {
+			(void)snprintf(err, errlen, "ErrorLog %s of the "
+			    "virtual host at %s: %s", v->error_log, where,
+			    why);
+			return -1;
+		}
+	}
 	if (v->custom_logs == NULL && al->nservers > 1) {
 		s->logs = al->servers[0].logs;
 		s->nlogs = al->servers[0].nlogs;
@@ -1491,7 +1508,7 @@ alloc_set(struct accesslog *al, const struct gw_config *cfg)
 
 	al->nservers = 1;
 	for (v = cfg->vhosts; v != NULL; v = v->next) {
-		n += count(v->custom_logs);
+		n += count(v->custom_logs) + 1;	/* + its ErrorLog */
 		al->nservers++;
 	}
 	al->targets = calloc(n + 1, sizeof(*al->targets));
@@ -1780,6 +1797,30 @@ write_line(struct al_target *t, const char *buf, size_t len)
 		(void)poll(&pfd, 1, 1000);
 		waited = 1;
 	}
+}
+
+int
+accesslog_error(void *vhost, enum gw_loglevel level, const char *line,
+    size_t len, const char *msg)
+{
+	const struct al_server	*s = NULL;
+	size_t			 i;
+
+	if (al_cur == NULL)
+		return 0;
+	for (i = 1; i < al_cur->nservers; i++)
+		if (al_cur->servers[i].v == vhost) {
+			s = &al_cur->servers[i];
+			break;
+		}
+	if (s == NULL || s->errlog == NULL)
+		return 0;
+	if (s->errlog->facility != -1)
+		syslog(s->errlog->facility | log_syslog_priority(level), "%s",
+		    msg);
+	else
+		write_line(s->errlog, line, len);
+	return 1;
 }
 
 /* env_ok - CustomLog's env=name / env=!name for this request. */

@@ -90,5 +90,12 @@ void		 accesslog_child(void);
 
 /* accesslog_request - log rec to the logs of rec->vhost (or main's). */
 void		 accesslog_request(const struct gw_logrec *rec);
+/*
+ * accesslog_error - a log_divert_fn (log.h): the message goes to the
+ * ErrorLog of virtual host vhost (a const struct gw_vhost *) when it
+ * has one of its own (opened with the access logs); 1 then, else 0.
+ */
+int		 accesslog_error(void *vhost, enum gw_loglevel, const char *line,
+		    size_t len, const char *msg);
 
 #endif /* ACCESSLOG_H */

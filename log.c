@@ -77,6 +77,17 @@ log_level_name(enum gw_loglevel level)
 }
 
 /* syslog_priority - map an Apache level onto a syslog priority. */
+static log_divert_fn	 divert;
+static void		*divert_arg;
+static int		 diverting;	/* a message of the divert's own */
+
+void
+log_set_divert(log_divert_fn fn, void *arg)
+{
+	divert = fn;
+	divert_arg = arg;
+}
+
 static int
 syslog_priority(enum gw_loglevel level)
 {
@@ -86,6 +97,12 @@ syslog_priority(enum gw_loglevel level)
 	if ((unsigned)level < sizeof(map) / sizeof(map[0]))
 		return map[level];
 	return LOG_DEBUG;
+}
+
+int
+log_syslog_priority(enum gw_loglevel level)
+{
+	return syslog_priority(level);
 }
 
 static int
@@ -374,7 +391,15 @@ log_vmsg(enum gw_loglevel level, int err, const char *fmt, va_list ap)
 	line[off++] = '\n';
 	line[off] = '\0';
 
-	if (lg.kind == LK_SYSLOG)
+	if (divert != NULL && !diverting) {
+		diverting = 1;
+		n = divert(divert_arg, level, line, off, line + msgoff);
+		diverting = 0;
+	} else
+		n = 0;
+	if (n == 1)
+		;			/* the virtual host's own log */
+	else if (lg.kind == LK_SYSLOG)
 		syslog(syslog_priority(level), "%s", line + msgoff);
 	else
 		write_all(lg.fd, line, off);

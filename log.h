@@ -25,6 +25,17 @@ int		 log_fd(void);
 /* log_reap - pid exited: if it was the piped logger, restart it (1). */
 int		 log_reap(pid_t pid, int status);
 const char	*log_level_name(enum gw_loglevel);
+/* log_syslog_priority - the syslog(3) priority of a level. */
+int		 log_syslog_priority(enum gw_loglevel);
+/*
+ * log_set_divert - while set, each message is first offered to fn (the
+ * whole line, and the message alone for syslog); fn returns 1 when it
+ * wrote it elsewhere (a virtual host's own ErrorLog), 0 to have it go
+ * to the error log.  NULL: none.
+ */
+typedef int	(*log_divert_fn)(void *, enum gw_loglevel, const char *line,
+		    size_t len, const char *msg);
+void		 log_set_divert(log_divert_fn, void *);
 
 void		 log_msg(enum gw_loglevel, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -3280,6 +3280,9 @@ handle(struct req *r)
 	}
 	r->vhost = rules_vhost(r->cfg, (const struct sockaddr *)&r->local,
 	    r->host, strlen(r->host));
+	/* what is logged for this request goes to its server's ErrorLog */
+	if (r->vhost->error_log != NULL && r->vhost != &r->cfg->main)
+		log_set_divert(accesslog_error, (void *)(uintptr_t)r->vhost);
 	if ((q = memchr(path, '?', plen)) != NULL) {
 		r->query = q + 1;
 		r->qlen = plen - (size_t)(q - path) - 1;
@@ -3610,15 +3613,18 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		log_request(r, 1, nreq, st != 0 && r->keepalive);
 		if (st == 0 && r->bg_pp != NULL)
 			bg_refresh(r);
+		log_set_divert(NULL, NULL);	/* the server's own again */
 		c.pin = 0;
 		if (st != 0 || !r->keepalive)
 			goto linger;
 	}
 linger:
+	log_set_divert(NULL, NULL);
 	if (w->sb != NULL)
 		scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
 	lingering_close(&c);
 done:
+	log_set_divert(NULL, NULL);
 	cache_fd_flush();
 	conn_tls_end(&c);
 	(void)close(fd);

@@ -2902,6 +2902,56 @@ START_TEST(test_accesslog_combined)
 }
 END_TEST
 
+/*
+ * ErrorLog in a <VirtualHost>: what is logged while serving that host's
+ * requests goes there (a file, or a piped logger), the rest to the
+ * server's ErrorLog; also after a graceful restart.
+ */
+START_TEST(test_errorlog_vhost)
+{
+	struct resp	 r = { 0 };
+	char		 vlog[256], plog[256], want[128];
+	int		 k;
+
+	down_fd = tcp_socket(&DOWN, 0);		/* bound, not listening */
+	(void)snprintf(vlog, sizeof(vlog), "%s/a_error_log", S.dir);
+	(void)snprintf(plog, sizeof(plog), "%s/p_error_log", S.dir);
+	/* retry=0: every request tries, and logs, the refused connect */
+	start_gw("<VirtualHost *>\nServerName main.example\n"
+	    "ProxyPass /m/ http://127.0.0.1:%d/ retry=0\n</VirtualHost>\n"
+	    "<VirtualHost *>\nServerName a.example\nErrorLog \"%s\"\n"
+	    "ProxyPass /a/ http://127.0.0.1:%d/ retry=0\n</VirtualHost>\n"
+	    "<VirtualHost *>\nServerName p.example\n"
+	    "ErrorLog \"|cat >> %s\"\n"
+	    "ProxyPass /p/ http://127.0.0.1:%d/ retry=0\n</VirtualHost>\n",
+	    DOWN, vlog, DOWN, plog, DOWN);
+	(void)snprintf(want, sizeof(want), "cannot connect to backend "
+	    "127.0.0.1:%d", DOWN);
+	for (k = 1; k <= 2; k++) {
+		REQUIRE(exchange("GET /a/x HTTP/1.1\r\nHost: a.example\r\n"
+		    "\r\n", &r) == 503, "a: %d", r.status);
+		REQUIRE(file_wait(vlog, want, k) == 0, "not in %s", vlog);
+		REQUIRE(exchange("GET /p/x HTTP/1.1\r\nHost: p.example\r\n"
+		    "\r\n", &r) == 503, "p: %d", r.status);
+		REQUIRE(file_wait(plog, want, k) == 0, "not in %s", plog);
+		REQUIRE(exchange("GET /m/x HTTP/1.1\r\nHost: main.example\r\n"
+		    "\r\n", &r) == 503, "main: %d", r.status);
+		REQUIRE(file_wait(S.errlog, want, k) == 0, "not in the "
+		    "server's ErrorLog");
+		REQUIRE(file_count(S.errlog, want) == k, "a virtual host's "
+		    "line went to the server's ErrorLog too");
+		if (k == 1) {
+			REQUIRE(kill(S.pid, SIGUSR1) == 0, "kill");
+			REQUIRE(gwt_wait_log(&S, "resuming normal operations", 2,
+			    GWT_WAIT) == 0, "no restart");
+		}
+	}
+	REQUIRE(file_count(vlog, want) == 2 && file_count(plog, want) == 2,
+	    "lines counted twice");
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_accesslog_vhost)
 {
 	static const struct {
@@ -3017,6 +3067,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_websocket_ws_url);
 	tcase_add_test(tc, test_regex_sections_access);
 	tcase_add_test(tc, test_directory_access);
+	tcase_add_test(tc, test_errorlog_vhost);
 	tcase_add_test(tc, test_reqtimeout_header);
 	tcase_add_test(tc, test_reqtimeout_body);
 	tcase_add_test(tc, test_forward_proxy);
