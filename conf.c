@@ -919,6 +919,7 @@ sec_virtualhost(struct gw_parse *p, struct node *n, const struct section *s)
 	v->proxy_requests = v->preserve_host = v->add_headers = GW_UNSET;
 	v->proxy_via = v->proxy_error_override = v->proxy_timeout = GW_UNSET;
 	v->allow_encoded_slashes = GW_UNSET;
+	v->log_level = GW_UNSET;
 	v->cache_dir_levels = v->cache_dir_length = GW_UNSET;
 	v->cache_header = v->cache_detail_header = GW_UNSET;
 	ssl_unset(v);
@@ -1195,6 +1196,7 @@ set_defaults(struct gw_config *c)
 	m->proxy_error_override = 0;
 	m->allow_encoded_slashes = 0;
 	m->proxy_timeout = GW_UNSET;	/* Timeout */
+	m->log_level = GW_UNSET;	/* the server's: cfg->log_level */
 	m->cache_dir_levels = 2;
 	m->cache_header = 0;		/* Apache: CacheHeader Off */
 	m->cache_detail_header = 0;

@@ -310,8 +310,10 @@ set_loglevel(struct gw_parse *p, const struct gw_directive *d, int argc,
 			return arena_printf(p->arena, "unknown level \"%s\" "
 			    "(emerg, alert, crit, error, warn, notice, info, "
 			    "debug, trace1 to trace8)", argv[i]);
-		if (colon == NULL)
+		if (colon == NULL && p->ctx == GW_CTX_SERVER)
 			p->cfg->log_level = (enum gw_loglevel)lv;
+		else if (colon == NULL)	/* that virtual host's requests */
+			p->vhost->log_level = lv;
 	}
 	return NULL;
 }
@@ -2117,7 +2119,7 @@ static const struct gw_directive table[] = {
 	    "module file", "built-in modules are accepted as a no-op" },
 	{ "LogFormat", GW_CTX_SV, 1, 2, set_log_format, NONE, 0, 0,
 	    "format [nickname]", "an access log format" },
-	{ "LogLevel", GW_CTX_SERVER, 1, -1, set_loglevel, NONE, 0, 0,
+	{ "LogLevel", GW_CTX_SV, 1, -1, set_loglevel, NONE, 0, 0,
 	    "level [module:level ...]", "how much the error log says" },
 	{ "MaxClients", GW_CTX_SERVER, 1, 1, set_mpm,
 	    S(max_request_workers), 1, GW_SERVER_LIMIT_CAP, "number",

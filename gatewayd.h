@@ -363,6 +363,8 @@ struct gw_vhost {
 	struct gw_setting	 ssl_proxy_machine_cert;
 	struct gw_dir		*dirs;		/* <Proxy>, <Location> */
 	char			*error_log;	/* per-vhost ErrorLog */
+	int			 log_level;	/* per-vhost LogLevel, GW_UNSET:
+						   the server's */
 	struct gw_strlist	*custom_logs;	/* "file format" as given */
 };
 

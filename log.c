@@ -81,6 +81,14 @@ static log_divert_fn	 divert;
 static void		*divert_arg;
 static int		 diverting;	/* a message of the divert's own */
 
+static int		 request_level = -1;
+
+void
+log_set_request_level(int level)
+{
+	request_level = level;
+}
+
 void
 log_set_divert(log_divert_fn fn, void *arg)
 {
@@ -367,7 +375,8 @@ log_vmsg(enum gw_loglevel level, int err, const char *fmt, va_list ap)
 	size_t	 off, msgoff;
 	int	 n;
 
-	if (level != GW_LOG_NOTICE && level > lg.level)
+	if (level != GW_LOG_NOTICE && (int)level > (request_level >= 0 ?
+	    request_level : (int)lg.level))
 		return;
 	off = format_stamp(line, sizeof(line));
 	n = snprintf(line + off, sizeof(line) - off, "[%s] [pid %ld] ",

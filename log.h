@@ -36,6 +36,9 @@ int		 log_syslog_priority(enum gw_loglevel);
 typedef int	(*log_divert_fn)(void *, enum gw_loglevel, const char *line,
 		    size_t len, const char *msg);
 void		 log_set_divert(log_divert_fn, void *);
+/* log_set_request_level - LogLevel while a request of a virtual host
+ * with its own is served; -1: the server's again. */
+void		 log_set_request_level(int);
 
 void		 log_msg(enum gw_loglevel, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));

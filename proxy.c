@@ -3283,6 +3283,8 @@ handle(struct req *r)
 	/* what is logged for this request goes to its server's ErrorLog */
 	if (r->vhost->error_log != NULL && r->vhost != &r->cfg->main)
 		log_set_divert(accesslog_error, (void *)(uintptr_t)r->vhost);
+	if (r->vhost->log_level != GW_UNSET)
+		log_set_request_level(r->vhost->log_level);
 	if ((q = memchr(path, '?', plen)) != NULL) {
 		r->query = q + 1;
 		r->qlen = plen - (size_t)(q - path) - 1;
@@ -3614,17 +3616,20 @@ proxy_serve(struct gw_worker *w, int fd, volatile sig_atomic_t *stop,
 		if (st == 0 && r->bg_pp != NULL)
 			bg_refresh(r);
 		log_set_divert(NULL, NULL);	/* the server's own again */
+		log_set_request_level(-1);
 		c.pin = 0;
 		if (st != 0 || !r->keepalive)
 			goto linger;
 	}
 linger:
 	log_set_divert(NULL, NULL);
+	log_set_request_level(-1);
 	if (w->sb != NULL)
 		scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
 	lingering_close(&c);
 done:
 	log_set_divert(NULL, NULL);
+	log_set_request_level(-1);
 	cache_fd_flush();
 	conn_tls_end(&c);
 	(void)close(fd);

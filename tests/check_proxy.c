@@ -2952,6 +2952,43 @@ START_TEST(test_errorlog_vhost)
 }
 END_TEST
 
+/* LogLevel in a <VirtualHost>: for that host's requests only. */
+START_TEST(test_loglevel_vhost)
+{
+	struct resp	 r = { 0 };
+	char		 want[128];
+
+	down_fd = tcp_socket(&DOWN, 0);		/* bound, not listening */
+	start_gw("LogLevel warn\n"
+	    "<VirtualHost *>\nServerName main.example\n"
+	    "ProxyPass /m/ http://127.0.0.1:%d/\n</VirtualHost>\n"
+	    "<VirtualHost *>\nServerName i.example\nLogLevel info\n"
+	    "ProxyPass /i/ http://127.0.0.1:%d/\n</VirtualHost>\n",
+	    DOWN, DOWN);
+	(void)snprintf(want, sizeof(want), "backend 127.0.0.1:%d is in error "
+	    "state", DOWN);
+	/* the refused connect (error) puts it in error state for 60 s;
+	   then each request says so at info level */
+	REQUIRE(exchange("GET /m/x HTTP/1.1\r\nHost: main.example\r\n\r\n",
+	    &r) == 503, "m: %d", r.status);
+	REQUIRE(exchange("GET /m/y HTTP/1.1\r\nHost: main.example\r\n\r\n",
+	    &r) == 503, "m: %d", r.status);
+	REQUIRE(exchange("GET /i/x HTTP/1.1\r\nHost: i.example\r\n\r\n",
+	    &r) == 503, "i: %d", r.status);
+	REQUIRE(file_wait(S.errlog, want, 1) == 0, "the info line of the "
+	    "LogLevel info host is missing");
+	REQUIRE(exchange("GET /m/z HTTP/1.1\r\nHost: main.example\r\n\r\n",
+	    &r) == 503, "m: %d", r.status);
+	REQUIRE(exchange("GET /i/y HTTP/1.1\r\nHost: i.example\r\n\r\n",
+	    &r) == 503, "i: %d", r.status);
+	REQUIRE(file_wait(S.errlog, want, 2) == 0, "the second info line "
+	    "is missing");
+	REQUIRE(file_count(S.errlog, want) == 2, "the warn host logged at "
+	    "info level too");
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_accesslog_vhost)
 {
 	static const struct {
@@ -3068,6 +3105,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_regex_sections_access);
 	tcase_add_test(tc, test_directory_access);
 	tcase_add_test(tc, test_errorlog_vhost);
+	tcase_add_test(tc, test_loglevel_vhost);
 	tcase_add_test(tc, test_reqtimeout_header);
 	tcase_add_test(tc, test_reqtimeout_body);
 	tcase_add_test(tc, test_forward_proxy);
