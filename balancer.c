@@ -315,7 +315,7 @@ tls_url(const char *url)
 }
 
 static void
-build_member(struct gw_parse *p, struct gw_balancer *b, struct gw_bmember *m,
+build_member(struct gw_parse *p, struct gw_bmember *m,
     const struct gw_member *src)
 {
 	const struct gw_param	*pr;
@@ -351,7 +351,6 @@ build_member(struct gw_parse *p, struct gw_balancer *b, struct gw_bmember *m,
 		conf_error_at(p, m->file, m->line, "BalancerMember %s: "
 		    "health checks of a TLS member are hcmethod=TCP only in "
 		    "this release", m->url);
-	(void)b;
 }
 
 /* build - the balancer of section d (a <Proxy balancer://...>). */
@@ -396,7 +395,7 @@ build(struct gw_parse *p, struct gw_dir *d)
 	b->members = arena_alloc(p->arena, (size_t)b->nmembers *
 	    sizeof(*b->members));
 	for (i = 0, src = d->members; src != NULL; src = src->next, i++) {
-		build_member(p, b, &b->members[i], src);
+		build_member(p, &b->members[i], src);
 		for (j = 0; j < i; j++)
 			if (strcasecmp(b->members[j].name,
 			    b->members[i].name) == 0)
@@ -1097,7 +1096,11 @@ balancer_hc_wanted(const struct gw_config *c)
 	return 0;
 }
 
-/* hc_connect - a connection to the member's host within ms, or -1. */
+/*
+ * hc_connect - a connection to the member's host within ms, or -1.  A
+ * host name is looked up first with the resolver's own timeout (as
+ * proxy.c's backend_connect; IP literals never wait).
+ */
 static int
 hc_connect(const struct gw_bmember *m, int ms, volatile sig_atomic_t *stop,
     char *hostport, size_t hpcap, const char **path)

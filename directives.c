@@ -1126,6 +1126,26 @@ balancer_section(struct gw_parse *p, char *url)
 	return conf_new_dir(p, GW_DIR_PROXY, p->file, p->line, url, 0);
 }
 
+/*
+ * named_balancer - outside a section, the balancer:// URL that comes
+ * first picks *sec (and is taken off argc/argv); NULL, or why not.
+ */
+static const char *
+named_balancer(struct gw_parse *p, int *argc, char ***argv,
+    struct gw_dir **sec, const char *usage)
+{
+	const char	*e;
+
+	if (*argc < 2 || strncasecmp((*argv)[0], "balancer://", 11) != 0)
+		return usage;
+	if ((e = check_url(p, (*argv)[0])) != NULL)
+		return e;
+	*sec = balancer_section(p, (*argv)[0]);
+	(*argc)--;
+	(*argv)++;
+	return NULL;
+}
+
 /* BalancerMember [balancer://name] url [key=value ...] */
 static const char *
 set_member(struct gw_parse *p, const struct gw_directive *d, int argc,
@@ -1137,15 +1157,11 @@ set_member(struct gw_parse *p, const struct gw_directive *d, int argc,
 
 	(void)d;
 	if (sec == NULL) {
-		if (argc < 2 || strncasecmp(argv[0], "balancer://", 11) != 0)
-			return "outside a <Proxy balancer://name> section, "
-			    "name the balancer first: BalancerMember "
-			    "balancer://name url [key=value ...]";
-		if ((e = check_url(p, argv[0])) != NULL)
+		if ((e = named_balancer(p, &argc, &argv, &sec, "outside a "
+		    "<Proxy balancer://name> section, name the balancer "
+		    "first: BalancerMember balancer://name url "
+		    "[key=value ...]")) != NULL)
 			return e;
-		sec = balancer_section(p, argv[0]);
-		argc--;
-		argv++;
 	} else if (sec->kind != GW_DIR_PROXY ||
 	    strncasecmp(sec->match, "balancer://", 11) != 0)
 		return "belongs in a <Proxy balancer://name> section";
@@ -1175,15 +1191,11 @@ set_proxyset(struct gw_parse *p, const struct gw_directive *d, int argc,
 
 	(void)d;
 	if (sec == NULL) {
-		if (argc < 2 || strncasecmp(argv[0], "balancer://", 11) != 0)
-			return "outside a <Proxy> section, name a balancer "
-			    "first: ProxySet balancer://name key=value ... "
-			    "(the form with a backend URL is not supported)";
-		if ((e = check_url(p, argv[0])) != NULL)
+		if ((e = named_balancer(p, &argc, &argv, &sec, "outside a "
+		    "<Proxy> section, name a balancer first: ProxySet "
+		    "balancer://name key=value ... (the form with a backend "
+		    "URL is not supported)")) != NULL)
 			return e;
-		sec = balancer_section(p, argv[0]);
-		argc--;
-		argv++;
 	} else if (sec->kind != GW_DIR_PROXY)
 		return "belongs in a <Proxy> section";
 	return parse_params(p, argc, argv, &sec->proxyset, NULL);

@@ -3043,20 +3043,15 @@ to_balancer(struct req *r, const struct gw_proxypass *pp, size_t matched)
 		out0 = r->c->out;
 		rc = try_backend(r, &mpp, &b, matched);
 		balancer_done(bl, i, ws, r->c->in - in0, r->c->out - out0);
-		if (rc == TRY_DOWN || (rc == TRY_NEXT && r->lbtimeout &&
-		    bl->failontimeout))
+		if (rc == TRY_DOWN || (r->lbtimeout && bl->failontimeout))
 			balancer_fail(bl, i);
-		if (rc == TRY_DOWN || rc == TRY_NEXT) {
-			if (attempts++ < bl->maxattempts)
-				continue;
+		else if (r->answered && !r->lbfailed)
+			balancer_ok(bl, i);
+		if (rc != TRY_DOWN && rc != TRY_NEXT)
+			return rc;
+		if (attempts++ >= bl->maxattempts)
 			return rc == TRY_DOWN ? unreachable(r) :
 			    send_error(r, 502, NULL);
-		}
-		if (r->answered && !r->lbfailed)
-			balancer_ok(bl, i);
-		if (r->lbtimeout && bl->failontimeout)
-			balancer_fail(bl, i);
-		return rc;
 	}
 }
 

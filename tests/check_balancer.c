@@ -950,21 +950,11 @@ END_TEST
 static void
 z_start(void)
 {
-	struct sockaddr_in	sin;
-	socklen_t		sl = sizeof(sin);
 	pid_t			parent = getpid();
 	char			buf[4096];
 	int			lfd, fd;
 
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	REQUIRE(lfd >= 0, "socket");
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	REQUIRE(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    listen(lfd, 16) == 0 && getsockname(lfd, (struct sockaddr *)&sin,
-	    &sl) == 0, "listen");
-	Z.port = ntohs(sin.sin_port);
+	REQUIRE((lfd = gwt_tcp_socket(&Z.port, 16)) != -1, "listen");
 	Z.pid = fork();
 	REQUIRE(Z.pid >= 0, "fork");
 	if (Z.pid == 0) {
@@ -1069,30 +1059,21 @@ END_TEST
  */
 START_TEST(test_it_bybusyness_shared)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof(sin);
 	struct client		 c, k;
 	struct resp		 r = { 0 };
 	struct pollfd		 pfd;
 	char			 buf[4096];
-	int			 lfd, fd;
+	int			 lfd, fd, zport;
 	static const char	 ans[] = "HTTP/1.1 200 OK\r\nContent-Length: "
 				    "4\r\nConnection: close\r\n\r\nheld";
 
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	REQUIRE(lfd >= 0, "socket");
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	REQUIRE(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    listen(lfd, 4) == 0 && getsockname(lfd, (struct sockaddr *)&sin,
-	    &sl) == 0, "listen");
+	REQUIRE((lfd = gwt_tcp_socket(&zport, 4)) != -1, "listen");
 	start_gw(GW_BASE "<Proxy balancer://c>\n"
 	    "ProxySet lbmethod=bybusyness\n"
 	    "BalancerMember http://127.0.0.1:%d\n"
 	    "BalancerMember http://127.0.0.1:%d\n"
 	    "</Proxy>\nProxyPass /app/ balancer://c/\n",
-	    ntohs(sin.sin_port), A.port);
+	    zport, A.port);
 	REQUIRE(httpc_open(&c, S.hosts[0], S.ports[0]) == 0, "connect");
 	REQUIRE(cl_sends(&c, "GET /app/ HTTP/1.1\r\nHost: t\r\n\r\n") == 0,
 	    "send");
@@ -1152,23 +1133,14 @@ auto_has(const char *text)
  */
 START_TEST(test_it_busy_of_dead_worker)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof(sin);
 	struct client		 c;
 	struct pollfd		 pfd;
 	char			 busy1[160], busy0[160];
 	pid_t			 wpid;
 	long long		 end;
-	int			 lfd, fd;
+	int			 lfd, fd, zport;
 
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	REQUIRE(lfd >= 0, "socket");
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	REQUIRE(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    listen(lfd, 4) == 0 && getsockname(lfd, (struct sockaddr *)&sin,
-	    &sl) == 0, "listen");
+	REQUIRE((lfd = gwt_tcp_socket(&zport, 4)) != -1, "listen");
 	start_gw(GW_BASE "<Proxy balancer://c>\n"
 	    "ProxySet lbmethod=bybusyness\n"
 	    "BalancerMember http://127.0.0.1:%d\n"
@@ -1176,11 +1148,11 @@ START_TEST(test_it_busy_of_dead_worker)
 	    "</Proxy>\nProxyPass /server-status !\n"
 	    "<Location /server-status>\n  SetHandler server-status\n"
 	    "</Location>\nProxyPass / balancer://c/\n",
-	    ntohs(sin.sin_port), A.port);
+	    zport, A.port);
 	(void)snprintf(busy1, sizeof(busy1), "\nBalancerMember: balancer://c "
-	    "http://127.0.0.1:%d Ok 1 1\n", ntohs(sin.sin_port));
+	    "http://127.0.0.1:%d Ok 1 1\n", zport);
 	(void)snprintf(busy0, sizeof(busy0), "\nBalancerMember: balancer://c "
-	    "http://127.0.0.1:%d Ok 0 1\n", ntohs(sin.sin_port));
+	    "http://127.0.0.1:%d Ok 0 1\n", zport);
 	REQUIRE(httpc_open(&c, S.hosts[0], S.ports[0]) == 0, "connect");
 	REQUIRE(cl_sends(&c, "GET /x HTTP/1.1\r\nHost: t\r\n\r\n") == 0,
 	    "send");

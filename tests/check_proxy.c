@@ -193,21 +193,9 @@ origin_count(const struct proc *o)
 static int
 tcp_socket(int *port, int backlog)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof(sin);
-	int			 fd;
+	int	fd = gwt_tcp_socket(port, backlog);
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	REQUIRE(fd != -1, "socket");
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	REQUIRE(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0, "bind");
-	if (backlog > 0)
-		REQUIRE(listen(fd, backlog) == 0, "listen");
-	REQUIRE(getsockname(fd, (struct sockaddr *)&sin, &sl) == 0,
-	    "getsockname");
-	*port = ntohs(sin.sin_port);
+	REQUIRE(fd != -1, "cannot make a socket on 127.0.0.1");
 	return fd;
 }
 

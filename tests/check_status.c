@@ -59,20 +59,11 @@ cleanup(void)
 static void
 setup(void)
 {
-	struct sockaddr_in	sin;
-	socklen_t		sl = sizeof(sin);
-
 	memset(&O, 0, sizeof(O));
 	ck_assert_int_eq(gwt_setup(&S), 0);
 	REQUIRE(origin_start(&O, S.dir, "origin") == 0, "origin");
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	refuse_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	REQUIRE(refuse_fd >= 0 && bind(refuse_fd, (struct sockaddr *)&sin,
-	    sizeof(sin)) == 0 && getsockname(refuse_fd,
-	    (struct sockaddr *)&sin, &sl) == 0, "bind");
-	REFUSE = ntohs(sin.sin_port);
+	/* bound, not listening: connections are refused */
+	REQUIRE((refuse_fd = gwt_tcp_socket(&REFUSE, 0)) != -1, "bind");
 }
 
 static void

@@ -1114,18 +1114,11 @@ END_TEST
  */
 START_TEST(test_backend_balancer)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof(sin);
 	struct resp		 r;
-	int			 fd;
+	int			 fd, port;
 
 	memset(&r, 0, sizeof(r));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	REQUIRE(fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ==
-	    0 && getsockname(fd, (struct sockaddr *)&sin, &sl) == 0,
+	REQUIRE((fd = gwt_tcp_socket(&port, 0)) != -1,
 	    "cannot bind a refusing port");
 	be_start(fx.be_crt, fx.be_key, NULL);
 	start_gw("SSLProxyEngine on\nSSLProxyVerify require\n"
@@ -1134,7 +1127,7 @@ START_TEST(test_backend_balancer)
 	    "  BalancerMember http://127.0.0.1:%d\n"
 	    "  BalancerMember https://localhost:%d/ hcmethod=TCP\n"
 	    "</Proxy>\n"
-	    "ProxyPass /b/ balancer://tls/\n", fx.ca, ntohs(sin.sin_port),
+	    "ProxyPass /b/ balancer://tls/\n", fx.ca, port,
 	    B.port);
 	for (int i = 0; i < 3; i++) {
 		REQUIRE(ask_plain("any.gw", "/b/p", &r) == 0 &&

@@ -304,6 +304,28 @@ gwt_collect(pid_t pid, int fd, long long end, char *out, size_t outlen)
 }
 
 int
+gwt_tcp_socket(int *port, int backlog)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	int			 fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    (backlog > 0 && listen(fd, backlog) == -1) ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+int
 gwt_run(const char *const *args, int timeout_s, char *out, size_t outlen)
 {
 	long long	 end = now_ms() + timeout_s * 1000LL;

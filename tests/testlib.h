@@ -86,6 +86,10 @@ long	 gwt_read_pidfile(const struct gwt_server *);
 void	 gwt_teardown(struct gwt_server *);
 
 int	 gwt_connect(const char *host, int port, int timeout_s);
+/* gwt_tcp_socket - a socket on 127.0.0.1:0, listening when backlog > 0
+ * (else bound only: connections to it are refused); its port in *port.
+ * The fd, or -1. */
+int	 gwt_tcp_socket(int *port, int backlog);
 int	 gwt_request(int fd, const char *req, struct gwt_resp *,
 	    int timeout_s);
 /* gwt_server_pid - master or the child of master that holds the server
